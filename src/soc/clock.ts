@@ -82,6 +82,11 @@ export class Clock implements TimeSource {
     this.current = cycle;
   }
 
+  /** Moves time forward to `cycle` if it is ahead (the run loop's catch-up; never goes back). */
+  catchUp(cycle: number): void {
+    if (cycle > this.current) this.current = cycle;
+  }
+
   createAlarm(name: string, callback: AlarmCallback): Alarm {
     const alarm = new ClockAlarm(this, name, this.alarms.length, callback);
     this.alarms.push(alarm);

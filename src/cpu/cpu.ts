@@ -1,0 +1,362 @@
+/**
+ * The typed CPU: one Unicorn engine with a chosen ARM core, its memory, registers and hooks.
+ * Only this folder touches Unicorn. Callbacks from native code never throw: the first error is kept, the
+ * engine is stopped, and the error is rethrown when `run` returns (ARCHITECTURE §4).
+ */
+import { CPSR, EXCP, exceptionEntry, type ExceptionKind } from './arm.ts';
+import { createBlockClock, type BlockClock, type BlockClockKind } from './block-clock.ts';
+import { decodeBlock, type DecodedBlock } from './decode.ts';
+import { REG, UC_ARCH_ARM, UC_CTL_CPU_MODEL_WRITE, UC_CTL_TB_REMOVE_CACHE_WRITE, UC_ERR_NAMES, UC_HOOK_INSN_INVALID, UC_HOOK_INTR, UC_MODE_ARM, UC_PROT_ALL, unicorn } from './unicorn-ffi.ts';
+import { CpuError } from './errors.ts';
+import { CPU_MODELS, type CpuModel, type CpuModelName } from './models.ts';
+import { translate } from './mmu.ts';
+
+export { CpuError };
+
+/** Cycle cost of each instruction of a block (same length as `block.insns`). */
+export type BlockCoster = (block: DecodedBlock) => number[];
+
+export const fastCoster: BlockCoster = (block) => block.insns.map(() => 1);
+
+export interface MmioHandlers {
+  read(offset: number, size: 1 | 2 | 4): number;
+  write(offset: number, size: 1 | 2 | 4, value: number): void;
+}
+
+export type StopReason =
+  /** The deadline was reached at a block boundary. */
+  | { kind: 'deadline' }
+  /** The CPU raised an exception (not yet taken): `pc` as the INTR hook saw it. */
+  | { kind: 'exception'; intno: number; pc: number }
+  /** WFI: the core waits for an interrupt; `pc` is the instruction after the WFI. */
+  | { kind: 'wfi'; pc: number }
+  /** `requestStop()` was called from a callback (e.g. a device raised an interrupt). */
+  | { kind: 'requested' }
+  /** An interrupt is pending and the core has just unmasked it (CPSR.I clear at a block boundary). */
+  | { kind: 'interrupt' };
+
+export interface CpuOptions {
+  model: CpuModelName;
+  coster?: BlockCoster;
+  blockClock?: BlockClockKind;
+}
+
+type Handle = Parameters<ReturnType<typeof unicorn>['uc_emu_stop']>[0];
+
+const UNTIL_NEVER = 0xffffffff; // never a PC: ARM and Thumb code addresses are even
+
+export class Cpu {
+  readonly model: CpuModel;
+  readonly clock: BlockClock;
+  private readonly uc: Handle;
+  private readonly u = unicorn();
+  private readonly callbacks: unknown[] = [];
+  private callbackError: unknown;
+  private pendingException: { intno: number; pc: number } | undefined;
+  private stopRequested = false;
+  private readonly coster: BlockCoster;
+  private readonly costCache = new Map<number, { block: DecodedBlock; costs: number[] }>();
+  private readonly scratch = new Uint32Array(1);
+  private closed = false;
+
+  constructor(options: CpuOptions) {
+    this.model = CPU_MODELS[options.model];
+    this.coster = options.coster ?? fastCoster;
+    const out: unknown[] = [null];
+    this.check(this.u.uc_open(UC_ARCH_ARM, UC_MODE_ARM, out), 'uc_open');
+    this.uc = out[0] as Handle;
+    this.check(this.u.uc_ctl_int(this.uc, UC_CTL_CPU_MODEL_WRITE, 'int', this.model.ucModel), 'set cpu model');
+    this.addIntrHook();
+    this.clock = createBlockClock(options.blockClock ?? 'native', this.uc, (address, size) => {
+      const entry = this.blockCosts(address, size);
+      return { insns: entry.costs.length, cycles: entry.costs.reduce((a, b) => a + b, 0) };
+    });
+  }
+
+  // ---- memory ----
+
+  mapRam(base: number, size: number): void {
+    this.check(this.u.uc_mem_map(this.uc, base, size, UC_PROT_ALL), `map RAM at 0x${base.toString(16)}`);
+  }
+
+  mapMmio(base: number, size: number, handlers: MmioHandlers): void {
+    const read = this.register(
+      (_uc: unknown, offset: number, size: number) =>
+        this.guard(() => handlers.read(Number(offset), size as 1 | 2 | 4) >>> 0, 0),
+      this.u.mmioRead,
+    );
+    const write = this.register(
+      (_uc: unknown, offset: number, size: number, value: number) =>
+        this.guard(() => handlers.write(Number(offset), size as 1 | 2 | 4, Number(value) >>> 0), undefined),
+      this.u.mmioWrite,
+    );
+    this.check(this.u.uc_mmio_map(this.uc, base, size, read, null, write, null), `map MMIO at 0x${base.toString(16)}`);
+  }
+
+  /** Physical memory read. */
+  readMemory(address: number, length: number): Uint8Array {
+    const buf = new Uint8Array(length);
+    this.check(this.u.uc_mem_read(this.uc, address, buf, length), `read ${length} bytes at 0x${address.toString(16)}`);
+    return buf;
+  }
+
+  writeMemory(address: number, bytes: Uint8Array): void {
+    this.check(this.u.uc_mem_write(this.uc, address, bytes, bytes.length), `write ${bytes.length} bytes at 0x${address.toString(16)}`);
+  }
+
+  read32(address: number): number {
+    const b = this.readMemory(address, 4);
+    return (b[0] | (b[1] << 8) | (b[2] << 16) | (b[3] << 24)) >>> 0;
+  }
+
+  read16(address: number): number {
+    const b = this.readMemory(address, 2);
+    return b[0] | (b[1] << 8);
+  }
+
+  /** Physical address of virtual `va` under the current MMU state (identity when the MMU is off). */
+  physical(va: number): number | undefined {
+    const sctlr = this.cp15(1, 0, 0, 0);
+    if ((sctlr & 1) === 0) return va >>> 0;
+    const ttbr0 = this.cp15(2, 0, 0, 0);
+    return translate(va >>> 0, ttbr0, (pa) => this.read32(pa), this.model.armv6);
+  }
+
+  /** Reads `length` bytes at virtual address `va`, page by page; undefined if any page is unmapped. */
+  readVirtual(va: number, length: number): Uint8Array | undefined {
+    const out = new Uint8Array(length);
+    let done = 0;
+    while (done < length) {
+      const addr = (va + done) >>> 0;
+      const pa = this.physical(addr);
+      if (pa === undefined) return undefined;
+      const chunk = Math.min(length - done, 0x400 - (addr & 0x3ff));
+      out.set(this.readMemory(pa, chunk), done);
+      done += chunk;
+    }
+    return out;
+  }
+
+  writeVirtual(va: number, bytes: Uint8Array): boolean {
+    let done = 0;
+    while (done < bytes.length) {
+      const addr = (va + done) >>> 0;
+      const pa = this.physical(addr);
+      if (pa === undefined) return false;
+      const chunk = Math.min(bytes.length - done, 0x400 - (addr & 0x3ff));
+      this.writeMemory(pa, bytes.subarray(done, done + chunk));
+      done += chunk;
+    }
+    return true;
+  }
+
+  /** Drops translated code and cached block costs for [begin, end) after the host rewrote code there. */
+  invalidateCode(begin: number, end: number): void {
+    this.u.uc_ctl_int(this.uc, UC_CTL_TB_REMOVE_CACHE_WRITE, 'uint64_t', begin, 'uint64_t', end);
+    this.clock.forget(begin, end);
+    for (const [address, e] of this.costCache) if (address < end && address + e.block.size > begin) this.costCache.delete(address);
+  }
+
+  // ---- registers ----
+
+  reg(n: number): number {
+    const id = n === 13 ? REG.SP : n === 14 ? REG.LR : n === 15 ? REG.PC : REG.R0 + n;
+    return this.readReg(id);
+  }
+
+  setReg(n: number, value: number): void {
+    const id = n === 13 ? REG.SP : n === 14 ? REG.LR : n === 15 ? REG.PC : REG.R0 + n;
+    this.writeReg(id, value);
+  }
+
+  get pc(): number {
+    return this.readReg(REG.PC);
+  }
+
+  get cpsr(): number {
+    return this.readReg(REG.CPSR);
+  }
+
+  /** Writes CPSR; a mode change switches register banks. */
+  set cpsr(value: number) {
+    this.writeReg(REG.CPSR, value);
+  }
+
+  get spsr(): number {
+    return this.readReg(REG.SPSR);
+  }
+
+  set spsr(value: number) {
+    this.writeReg(REG.SPSR, value);
+  }
+
+  get thumb(): boolean {
+    return (this.cpsr & CPSR.T) !== 0;
+  }
+
+  cp15(crn: number, crm: number, opc1: number, opc2: number): number {
+    const r = { cp: 15, is64: 0, sec: 0, crn, crm, opc1, opc2, val: 0 };
+    this.check(this.u.uc_reg_read_cp(this.uc, REG.CP_REG, r), `read CP15 c${crn}`);
+    return Number(r.val) >>> 0;
+  }
+
+  setCp15(crn: number, crm: number, opc1: number, opc2: number, value: number): void {
+    const r = { cp: 15, is64: 0, sec: 0, crn, crm, opc1, opc2, val: value >>> 0 };
+    this.check(this.u.uc_reg_write_cp(this.uc, REG.CP_REG, r), `write CP15 c${crn}`);
+  }
+
+  /** Performs the architectural entry into `kind` with the given preferred return address. */
+  takeException(kind: ExceptionKind, preferredReturn: number): void {
+    const e = exceptionEntry(kind, this.cpsr, preferredReturn, this.cp15(1, 0, 0, 0), this.model.armv6);
+    this.cpsr = e.cpsr; // switches to the exception mode's banked SP/LR/SPSR
+    this.spsr = e.spsr;
+    this.setReg(14, e.lr);
+    this.setReg(15, e.pc);
+  }
+
+  // ---- running ----
+
+  /**
+   * Runs from the current PC until the clock reaches `deadline` (at a block boundary), an exception is
+   * raised, the core executes WFI, or a callback calls `requestStop()`.
+   */
+  run(deadline: number): StopReason {
+    this.clock.setDeadline(deadline);
+    this.pendingException = undefined;
+    this.stopRequested = false;
+    const pc = this.pc;
+    const begin = (this.thumb ? pc | 1 : pc) >>> 0;
+    const err = this.u.uc_emu_start(this.uc, begin, UNTIL_NEVER, 0, 0);
+    if (this.callbackError !== undefined) {
+      const e = this.callbackError;
+      this.callbackError = undefined;
+      throw e;
+    }
+    if (err !== 0) {
+      throw new CpuError(`CPU stopped: ${UC_ERR_NAMES[err] ?? err} (${this.u.uc_strerror(err)}) at pc=0x${this.pc.toString(16).padStart(8, '0')}`);
+    }
+    const exception = this.pendingException as { intno: number; pc: number } | undefined;
+    if (exception !== undefined) {
+      this.chargePartialBlock(exception);
+      return { kind: 'exception', intno: exception.intno, pc: exception.pc };
+    }
+    if (this.stopRequested) return { kind: 'requested' };
+    if (this.clock.stopReason !== 'none') return { kind: this.clock.stopReason };
+    const after = this.pc;
+    if (this.endsWithWfi(after)) return { kind: 'wfi', pc: after };
+    throw new CpuError(`CPU stopped for no known reason at pc=0x${after.toString(16).padStart(8, '0')}`);
+  }
+
+  /** Ends the current `run` at the next block boundary (safe to call from any callback). */
+  requestStop(): void {
+    this.stopRequested = true;
+    this.u.uc_emu_stop(this.uc);
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.clock.dispose();
+    this.u.uc_close(this.uc);
+    for (const cb of this.callbacks) this.u.koffi.unregister(cb as never);
+  }
+
+  // ---- internals ----
+
+  /** Decoded instructions and per-instruction costs of a block, cached by address. */
+  blockCosts(address: number, size: number): { block: DecodedBlock; costs: number[] } {
+    const cached = this.costCache.get(address);
+    if (cached !== undefined && cached.block.size === size) return cached;
+    const block = decodeBlock(address, size, this.thumb, this.readVirtual(address, size) ?? new Uint8Array(size));
+    const entry = { block, costs: this.coster(block) };
+    this.costCache.set(address, entry);
+    return entry;
+  }
+
+  /**
+   * The block clock charged the whole block when it started; an exception at `pc` inside it means the
+   * instructions from the faulting one on did not retire (for SWI, `pc` is already past the SVC).
+   */
+  private chargePartialBlock(exception: { intno: number; pc: number }): void {
+    const { address, size } = this.clock.lastBlock;
+    if (exception.pc < address || exception.pc >= address + size) return;
+    const entry = this.costCache.get(address);
+    if (entry === undefined) return;
+    let insns = 0;
+    let cycles = 0;
+    entry.block.insns.forEach((insn, i) => {
+      if (insn.address >= exception.pc) {
+        insns++;
+        cycles += entry.costs[i];
+      }
+    });
+    this.clock.adjust(-insns, -cycles);
+  }
+
+  private endsWithWfi(pc: number): boolean {
+    if (this.thumb) return false; // ARMv5/v6 Thumb has no WFI encoding
+    const bytes = this.readVirtual((pc - 4) >>> 0, 4);
+    if (bytes === undefined) return false;
+    const insn = (bytes[0] | (bytes[1] << 8) | (bytes[2] << 16) | (bytes[3] << 24)) >>> 0;
+    const isCp15Wfi = (insn & 0x0fff0fff) === 0x0e070f90; // MCR p15, 0, Rd, c7, c0, 4
+    const isV6kWfi = (insn & 0x0fffffff) === 0x0320f003; // WFI hint (ARMv6K)
+    return isCp15Wfi || isV6kWfi;
+  }
+
+  private addIntrHook(): void {
+    const cb = this.register(
+      (_uc: unknown, intno: number) =>
+        this.guard(() => {
+          this.pendingException = { intno, pc: this.pc };
+          this.u.uc_emu_stop(this.uc);
+        }, undefined),
+      this.u.intrHook,
+    );
+    const out = [0];
+    this.check(this.u.uc_hook_add(this.uc, out, UC_HOOK_INTR, cb, null, 1, 0), 'add INTR hook');
+    // Unicorn 2.0 reports an undefined instruction here instead of through the INTR hook.
+    const invalid = this.register(
+      () =>
+        this.guard(() => {
+          this.pendingException = { intno: EXCP.UDEF, pc: this.pc };
+          this.u.uc_emu_stop(this.uc);
+          return true;
+        }, false),
+      this.u.insnInvalidHook,
+    );
+    this.check(this.u.uc_hook_add(this.uc, out, UC_HOOK_INSN_INVALID, invalid, null, 1, 0), 'add INSN_INVALID hook');
+  }
+
+  private register(fn: (...args: never[]) => unknown, proto: unknown): unknown {
+    const cb = this.u.koffi.register(fn as never, this.u.koffi.pointer(proto as never));
+    this.callbacks.push(cb);
+    return cb;
+  }
+
+  /** Runs a callback body; on error records it (first wins), stops the engine and returns `fallback`. */
+  private guard<T>(body: () => T, fallback: T): T {
+    try {
+      return body();
+    } catch (e) {
+      this.callbackError ??= e;
+      this.u.uc_emu_stop(this.uc);
+      return fallback;
+    }
+  }
+
+  private readReg(id: number): number {
+    this.check(this.u.uc_reg_read(this.uc, id, this.scratch), `read register ${id}`);
+    return this.scratch[0] >>> 0;
+  }
+
+  private writeReg(id: number, value: number): void {
+    this.scratch[0] = value >>> 0;
+    this.check(this.u.uc_reg_write(this.uc, id, this.scratch), `write register ${id}`);
+  }
+
+  private check(err: number, what: string): void {
+    if (err !== 0) throw new CpuError(`${what}: ${this.u.uc_strerror(err)}`);
+  }
+}
+
+export { EXCP };

@@ -1,0 +1,46 @@
+/**
+ * Software walk of the ARMv5/ARMv6 short-descriptor page tables (ARM ARM B4.7; ARMv6 with
+ * SCTLR.XP = 0 uses the same backwards-compatible formats), for host code that must read guest virtual
+ * memory: uc_mem_read addresses physical memory. Access permissions are not checked here.
+ */
+export function translate(
+  va: number,
+  ttbr0: number,
+  readWord: (pa: number) => number,
+  armv6: boolean,
+): number | undefined {
+  const l1 = readWord(((ttbr0 & 0xffffc000) | ((va >>> 20) << 2)) >>> 0);
+  switch (l1 & 3) {
+    case 0b01: {
+      // Coarse page table: 256 entries of 4 KiB.
+      const l2 = readWord(((l1 & 0xfffffc00) | (((va >>> 12) & 0xff) << 2)) >>> 0);
+      return smallOrLarge(l2, va, armv6);
+    }
+    case 0b10:
+      // Section (1 MiB); a supersection (bit 18, ARMv6) maps 16 MiB.
+      if (armv6 && l1 & (1 << 18)) return ((l1 & 0xff000000) | (va & 0x00ffffff)) >>> 0;
+      return ((l1 & 0xfff00000) | (va & 0x000fffff)) >>> 0;
+    case 0b11: {
+      if (armv6) return undefined; // reserved in ARMv6
+      // Fine page table: 1024 entries of 1 KiB.
+      const l2 = readWord(((l1 & 0xfffff000) | (((va >>> 10) & 0x3ff) << 2)) >>> 0);
+      if ((l2 & 3) === 0b11) return ((l2 & 0xfffffc00) | (va & 0x3ff)) >>> 0;
+      return smallOrLarge(l2, va, armv6);
+    }
+    default:
+      return undefined;
+  }
+}
+
+function smallOrLarge(l2: number, va: number, armv6: boolean): number | undefined {
+  switch (l2 & 3) {
+    case 0b01:
+      return ((l2 & 0xffff0000) | (va & 0xffff)) >>> 0;
+    case 0b10:
+      return ((l2 & 0xfffff000) | (va & 0xfff)) >>> 0;
+    case 0b11:
+      return armv6 ? ((l2 & 0xfffff000) | (va & 0xfff)) >>> 0 : undefined; // ARMv6 extended small page
+    default:
+      return undefined;
+  }
+}
