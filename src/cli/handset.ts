@@ -154,7 +154,7 @@ export function main(argv: string[]): void {
     .strict()
     .fail((msg, err) => {
       if (err) throw err;
-      throw new UsageError(msg);
+      throw new UsageError(`${msg.replace(/:?\s*\n\s*/g, ': ')} (see handset --help)`);
     })
     .help()
     .version(false)

@@ -3,7 +3,8 @@
  * Only this folder touches Unicorn. Callbacks from native code never throw: the first error is kept, the
  * engine is stopped, and the error is rethrown when `run` returns (ARCHITECTURE §4).
  */
-import { CPSR, EXCP, exceptionEntry, type ExceptionKind } from './arm.ts';
+import { BKPT_ABORT, dataAbort, prefetchFault } from './abort-info.ts';
+import { CPSR, EXCP, Mode, exceptionEntry, type ExceptionKind } from './arm.ts';
 import { createBlockClock, type BlockClock, type BlockClockKind } from './block-clock.ts';
 import { decodeBlock, type DecodedBlock } from './decode.ts';
 import { REG, UC_ARCH_ARM, UC_CTL_CPU_MODEL_WRITE, UC_CTL_TB_REMOVE_CACHE_WRITE, UC_ERR_NAMES, UC_HOOK_INSN_INVALID, UC_HOOK_INTR, UC_MODE_ARM, UC_PROT_ALL, unicorn } from './unicorn-ffi.ts';
@@ -203,6 +204,38 @@ export class Cpu {
   setCp15(crn: number, crm: number, opc1: number, opc2: number, value: number): void {
     const r = { cp: 15, is64: 0, sec: 0, crn, crm, opc1, opc2, val: value >>> 0 };
     this.check(this.u.uc_reg_write_cp(this.uc, REG.CP_REG, r), `write CP15 c${crn}`);
+  }
+
+  /**
+   * Writes the CP15 fault status and address registers for an abort at `pc`: Unicorn hands aborts to our
+   * hook without running QEMU's exception entry, which is where they would be written.
+   */
+  recordAbort(kind: 'data' | 'prefetch' | 'bkpt', pc: number): void {
+    if (kind === 'bkpt') {
+      this.setCp15(5, 0, 0, 1, BKPT_ABORT.fsr);
+      if (this.model.armv6) this.setCp15(6, 0, 0, 2, BKPT_ABORT.far);
+      return;
+    }
+    const mmu = { ttbr0: this.cp15(2, 0, 0, 0), dacr: this.cp15(3, 0, 0, 0), sctlr: this.cp15(1, 0, 0, 0), armv6: this.model.armv6 };
+    const privileged = (this.cpsr & CPSR.MODE_MASK) !== Mode.USR;
+    const readWord = (pa: number) => this.read32(pa);
+    if (kind === 'prefetch') {
+      const info = prefetchFault(pc, privileged, mmu, readWord);
+      if (info === undefined) return;
+      this.setCp15(5, 0, 0, 1, info.fsr);
+      if (this.model.armv6) this.setCp15(6, 0, 0, 2, pc);
+      return;
+    }
+    const thumb = this.thumb;
+    const bytes = this.readVirtual(pc, thumb ? 2 : 4);
+    if (bytes === undefined) return;
+    const encoding = thumb ? bytes[0] | (bytes[1] << 8) : (bytes[0] | (bytes[1] << 8) | (bytes[2] << 16) | (bytes[3] << 24)) >>> 0;
+    const cpsr = this.cpsr;
+    const reg = (n: number) => (n === 15 ? pc : n === 16 ? cpsr : this.reg(n));
+    const info = dataAbort({ encoding, thumb, size: thumb ? 2 : 4 }, reg, privileged, mmu, readWord);
+    if (info === undefined) return;
+    this.setCp15(5, 0, 0, 0, info.fsr);
+    this.setCp15(6, 0, 0, 0, info.far);
   }
 
   /** Performs the architectural entry into `kind` with the given preferred return address. */

@@ -1,7 +1,8 @@
 /**
- * Software walk of the ARMv5/ARMv6 short-descriptor page tables (ARM ARM B4.7; ARMv6 with
- * SCTLR.XP = 0 uses the same backwards-compatible formats), for host code that must read guest virtual
- * memory: uc_mem_read addresses physical memory. Access permissions are not checked here.
+ * Software walk of the ARMv5/ARMv6 short-descriptor page tables (ARM ARM B4.7), for host code that must
+ * read guest virtual memory: uc_mem_read addresses physical memory. Access permissions are not checked
+ * here. As QEMU does, ARMv6 cores with SCTLR.XP = 0 walk the tables with the ARMv5 rules: fine tables
+ * exist and supersections are plain sections; only the extended small page (L2 type 0b11) is v6-specific.
  */
 export function translate(
   va: number,
@@ -17,11 +18,8 @@ export function translate(
       return smallOrLarge(l2, va, armv6);
     }
     case 0b10:
-      // Section (1 MiB); a supersection (bit 18, ARMv6) maps 16 MiB.
-      if (armv6 && l1 & (1 << 18)) return ((l1 & 0xff000000) | (va & 0x00ffffff)) >>> 0;
-      return ((l1 & 0xfff00000) | (va & 0x000fffff)) >>> 0;
+      return ((l1 & 0xfff00000) | (va & 0x000fffff)) >>> 0; // section (1 MiB)
     case 0b11: {
-      if (armv6) return undefined; // reserved in ARMv6
       // Fine page table: 1024 entries of 1 KiB.
       const l2 = readWord(((l1 & 0xfffff000) | (((va >>> 10) & 0x3ff) << 2)) >>> 0);
       if ((l2 & 3) === 0b11) return ((l2 & 0xfffffc00) | (va & 0x3ff)) >>> 0;

@@ -203,9 +203,13 @@ export class Machine {
       case EXCP.UDEF:
         return this.enter('undefined', pc + (thumb ? 2 : 4));
       case EXCP.PREFETCH_ABORT:
+        this.cpu.recordAbort('prefetch', pc);
+        return this.enter('prefetchAbort', pc);
       case EXCP.BKPT: // BKPT is a prefetch abort (debug event) on ARMv5/ARMv6
+        this.cpu.recordAbort('bkpt', pc);
         return this.enter('prefetchAbort', pc);
       case EXCP.DATA_ABORT:
+        this.cpu.recordAbort('data', pc);
         return this.enter('dataAbort', pc);
       default:
         throw new CpuError(`unexpected CPU exception ${intno} at pc=0x${pc.toString(16).padStart(8, '0')}`);

@@ -16,7 +16,7 @@ export interface Alarm {
   readonly pending: boolean;
   /** Fire `delta` cycles from now (delta >= 0); replaces any earlier schedule. */
   schedule(delta: number): void;
-  /** Fire at an absolute cycle (clamped to now); replaces any earlier schedule. */
+  /** Fire at an absolute cycle (a past one fires at the next `fireDue`, late); replaces any earlier schedule. */
   scheduleAt(cycle: number): void;
   cancel(): void;
 }
@@ -48,7 +48,7 @@ class ClockAlarm implements Alarm {
     this.scheduleAt(this.clock.now + delta);
   }
   scheduleAt(cycle: number): void {
-    this.due = Math.max(Math.ceil(cycle), this.clock.now);
+    this.due = Math.ceil(cycle);
     this.clock.alarmChanged(this);
   }
   cancel(): void {

@@ -29,6 +29,7 @@ interface Register extends Required<Pick<RegisterSpec, 'name' | 'offset' | 'rese
 
 export class RegisterMap {
   private readonly byOffset = new Map<number, Register>();
+  private readonly byName = new Map<string, Register>();
 
   constructor(
     private readonly device: string,
@@ -40,7 +41,8 @@ export class RegisterMap {
 
   define(spec: RegisterSpec): this {
     if (this.byOffset.has(spec.offset)) throw new Error(`${this.device}: two registers at 0x${spec.offset.toString(16)}`);
-    this.byOffset.set(spec.offset, {
+    if (this.byName.has(spec.name)) throw new Error(`${this.device}: two registers named ${spec.name}`);
+    const register: Register = {
       name: spec.name,
       offset: spec.offset,
       reset: spec.reset ?? 0,
@@ -49,7 +51,9 @@ export class RegisterMap {
       readFn: spec.read,
       writeFn: spec.write,
       value: spec.reset ?? 0,
-    });
+    };
+    this.byOffset.set(spec.offset, register);
+    this.byName.set(spec.name, register);
     return this;
   }
 
@@ -115,8 +119,9 @@ export class RegisterMap {
   }
 
   private find(name: string): Register {
-    for (const r of this.byOffset.values()) if (r.name === name) return r;
-    throw new Error(`${this.device}: no register ${name}`);
+    const r = this.byName.get(name);
+    if (r === undefined) throw new Error(`${this.device}: no register ${name}`);
+    return r;
   }
 
   private guestError(message: string): void {

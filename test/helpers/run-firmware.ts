@@ -2,6 +2,7 @@
 import { loadImage } from '../../src/loader/image.ts';
 import { Machine, memoryLayout, type MachineOptions, type RunLimits, type RunOutcome } from '../../src/machine/machine.ts';
 import type { CpuModelName } from '../../src/cpu/models.ts';
+import { bytesInput } from '../../src/machine/console-input.ts';
 
 export interface FirmwareRun {
   stdout: string;
@@ -13,7 +14,7 @@ export interface FirmwareRun {
 
 export function runFirmware(
   path: string,
-  options: Partial<MachineOptions> & { cpu?: CpuModelName; limits?: RunLimits } = {},
+  options: Partial<MachineOptions> & { cpu?: CpuModelName; limits?: RunLimits; stdin?: string } = {},
 ): FirmwareRun {
   const ramSize = options.ramSize ?? 128 * 1024 * 1024;
   const out: Uint8Array[] = [];
@@ -25,6 +26,7 @@ export function runFirmware(
     onConsole: (b) => out.push(b.slice()),
     onStderr: (b) => err.push(b.slice()),
     cmdline: options.cmdline ?? path,
+    input: bytesInput(options.stdin ?? ''),
   });
   try {
     machine.load(loadImage(path, {}, memoryLayout(ramSize)));

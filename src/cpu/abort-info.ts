@@ -1,0 +1,329 @@
+/**
+ * Fault status and fault address values for the aborts handset enters itself. Unicorn 2.0.1 hands data and
+ * prefetch aborts to the INTR hook without running QEMU's exception entry, so CP15 DFSR/FAR/IFSR/IFAR are
+ * never written; these pure functions recompute them the way QEMU (target/arm ptw.c get_phys_addr_v5,
+ * tlb_helper.c arm_deliver_fault, internals.h arm_fi_to_sfsc) does for the ARMv5/ARMv6 short-descriptor MMU
+ * with SCTLR.XP = 0. QEMU walks ARMv6 tables with XP = 0 with the same v5 code, so APX, XN and
+ * supersections play no part here. TTBCR is taken to be 0: every walk starts at TTBR0.
+ *
+ *   dataAbort(insn, reg, privileged, mmu, readWord) -> { far, fsr }: write DFSR (c5,c0,0) and FAR (c6,c0,0).
+ *   prefetchFault(va, privileged, mmu, readWord) -> { fsr }: write IFSR (c5,c0,1) and, on ARMv6 only,
+ *     IFAR (c6,c0,2) = va. ARMv5 has no IFAR, and its FAR is left alone.
+ *   BKPT_ABORT: the IFSR/IFAR values QEMU writes for a BKPT prefetch abort.
+ *   dataAccesses / dataAbortAddress / translationFault: the parts that dataAbort is built from.
+ *
+ * FSR layout (ARM ARM B4.6): bits[3:0] status, bits[7:4] domain, bit 11 WnR. QEMU's rules:
+ * - the domain field is always bits[8:5] of the first-level descriptor, even for a section translation
+ *   fault, whose descriptor is invalid (arm_fi_to_sfsc ORs fi->domain in for every fault kind); alignment
+ *   and debug faults have domain 0.
+ * - WnR is set only for data stores on ARMv6 (ARMv5 has no WnR), alignment faults included.
+ * - the domain is checked before the second-level descriptor is read, so a page in a no-access domain is a
+ *   page domain fault even when its second-level entry is invalid (the ARM ARM flow chart checks the page
+ *   translation first).
+ * - a fetch needs only read permission (the v5 walk grants execute with any access).
+ */
+
+export interface AbortInsn {
+  encoding: number;
+  thumb: boolean;
+  size: 2 | 4;
+}
+
+/**
+ * Reads a register of the faulting context: r0-r15, where `reg(15)` is the address of the faulting
+ * instruction itself, and `reg(16)` = CPSR, read only for an RRX offset (its carry flag).
+ */
+export type RegRead = (n: number) => number;
+
+export interface Mmu {
+  ttbr0: number;
+  dacr: number;
+  sctlr: number;
+  armv6: boolean;
+}
+
+export type ReadWord = (pa: number) => number;
+
+export interface DataAccess {
+  address: number;
+  size: 1 | 2 | 4 | 8;
+  write: boolean;
+  /** LDRT/STRT: checked with user permissions from a privileged mode. */
+  user: boolean;
+  /** Exclusive accesses take an alignment fault whatever SCTLR.A says. */
+  exclusive: boolean;
+}
+
+const SCTLR_M = 1 << 0;
+const SCTLR_A = 1 << 1;
+const SCTLR_S = 1 << 8;
+const SCTLR_R = 1 << 9;
+const FSR_WNR = 1 << 11;
+
+export const FSR = {
+  ALIGNMENT: 0b0001,
+  DEBUG: 0b0010,
+  TRANSLATION_SECTION: 0b0101,
+  TRANSLATION_PAGE: 0b0111,
+  DOMAIN_SECTION: 0b1001,
+  DOMAIN_PAGE: 0b1011,
+  PERMISSION_SECTION: 0b1101,
+  PERMISSION_PAGE: 0b1111,
+} as const;
+
+/** QEMU's BKPT (helper exception_bkpt_insn): IFSR = debug event, IFAR = 0 (architecturally UNKNOWN). */
+export const BKPT_ABORT = { fsr: FSR.DEBUG, far: 0 } as const;
+
+/** QEMU's target page on ARMv5/ARMv6: an unaligned access crossing one is looked up page by page. */
+const TARGET_PAGE_SIZE = 1024;
+
+/**
+ * The memory accesses of `insn` in the order the CPU makes them (LDM/STM/PUSH/POP ascending from the lowest
+ * address), or undefined if it makes none. SWP/SWPB is one write: QEMU does it as an atomic exchange, which
+ * looks the page up for writing first.
+ */
+export function dataAccesses(insn: AbortInsn, reg: RegRead): DataAccess[] | undefined {
+  if (!insn.thumb) return armAccesses(insn.encoding >>> 0, reg);
+  return insn.size === 2 ? thumbAccesses(insn.encoding & 0xffff, reg) : undefined;
+}
+
+/** The address of the first access `insn` makes: FAR when that access faults. */
+export function dataAbortAddress(insn: AbortInsn, reg: RegRead): number | undefined {
+  return dataAccesses(insn, reg)?.[0]?.address;
+}
+
+/**
+ * DFSR and FAR for a data abort taken on `insn`: the first of its accesses that faults, alignment before
+ * translation. Undefined if no access would fault.
+ */
+export function dataAbort(
+  insn: AbortInsn,
+  reg: RegRead,
+  privileged: boolean,
+  mmu: Mmu,
+  readWord: ReadWord,
+): { far: number; fsr: number } | undefined {
+  for (const access of dataAccesses(insn, reg) ?? []) {
+    const { address, size, write } = access;
+    if (address & (size - 1) && (access.exclusive || mmu.sctlr & SCTLR_A)) {
+      return { far: address, fsr: withWnR(FSR.ALIGNMENT, write, mmu) };
+    }
+    const last = (address + size - 1) >>> 0;
+    const pages = [address];
+    if ((last ^ address) & ~(TARGET_PAGE_SIZE - 1)) pages.push((last & ~(TARGET_PAGE_SIZE - 1)) >>> 0);
+    for (const va of pages) {
+      const fault = translationFault(va, write, privileged && !access.user, mmu, readWord);
+      if (fault) return { far: va, fsr: fault.fsr };
+    }
+  }
+  return undefined;
+}
+
+/** The DFSR value for a data access at `va` that faults in the MMU, or undefined if it would not. */
+export function translationFault(
+  va: number,
+  isWrite: boolean,
+  privileged: boolean,
+  mmu: Mmu,
+  readWord: ReadWord,
+): { fsr: number } | undefined {
+  const status = walk(va, isWrite ? 'write' : 'read', privileged, mmu, readWord);
+  return status === undefined ? undefined : { fsr: withWnR(status, isWrite, mmu) };
+}
+
+/** The IFSR value for an instruction fetch at `va` that faults in the MMU, or undefined if it would not. */
+export function prefetchFault(
+  va: number,
+  privileged: boolean,
+  mmu: Mmu,
+  readWord: ReadWord,
+): { fsr: number } | undefined {
+  const status = walk(va, 'fetch', privileged, mmu, readWord);
+  return status === undefined ? undefined : { fsr: status };
+}
+
+function withWnR(fsr: number, write: boolean, mmu: Mmu): number {
+  return write && mmu.armv6 ? fsr | FSR_WNR : fsr;
+}
+
+/** get_phys_addr_v5: the FSR status and domain of a faulting access, undefined when it translates. */
+function walk(
+  va: number,
+  kind: 'read' | 'write' | 'fetch',
+  privileged: boolean,
+  mmu: Mmu,
+  readWord: ReadWord,
+): number | undefined {
+  if (!(mmu.sctlr & SCTLR_M)) return undefined;
+  const l1 = readWord(((mmu.ttbr0 & 0xffffc000) | ((va >>> 18) & 0x3ffc)) >>> 0);
+  const type = l1 & 3;
+  const domain = (l1 >>> 5) & 0xf;
+  const fault = (status: number) => status | (domain << 4);
+  if (type === 0) return fault(FSR.TRANSLATION_SECTION);
+  const section = type === 2;
+  const domainAccess = (mmu.dacr >>> (domain * 2)) & 3;
+  // 0b10 is reserved: QEMU treats it as no access.
+  if (domainAccess === 0 || domainAccess === 2) return fault(section ? FSR.DOMAIN_SECTION : FSR.DOMAIN_PAGE);
+  let ap: number;
+  if (section) {
+    ap = (l1 >>> 10) & 3;
+  } else {
+    const coarse = type === 1;
+    const l2 = readWord(
+      coarse ? ((l1 & 0xfffffc00) | ((va >>> 10) & 0x3fc)) >>> 0 : ((l1 & 0xfffff000) | ((va >>> 8) & 0xffc)) >>> 0,
+    );
+    switch (l2 & 3) {
+      case 0:
+        return fault(FSR.TRANSLATION_PAGE);
+      case 1: // 64 KiB large page: AP0-AP3 for its four 16 KiB subpages
+        ap = (l2 >>> (4 + ((va >>> 13) & 6))) & 3;
+        break;
+      case 2: // 4 KiB small page: AP0-AP3 for its four 1 KiB subpages
+        ap = (l2 >>> (4 + ((va >>> 9) & 6))) & 3;
+        break;
+      default:
+        // In a coarse table an ARMv6 extended small page (UNPREDICTABLE on ARMv5, where QEMU faults); in a
+        // fine table a 1 KiB tiny page.
+        if (coarse && !mmu.armv6) return fault(FSR.TRANSLATION_PAGE);
+        ap = (l2 >>> 4) & 3;
+    }
+  }
+  if (domainAccess === 3) return undefined; // manager: no permission check
+  const { read, write } = permissions(ap, mmu.sctlr, privileged);
+  const allowed = kind === 'write' ? write : read;
+  return allowed ? undefined : fault(section ? FSR.PERMISSION_SECTION : FSR.PERMISSION_PAGE);
+}
+
+/** ap_to_rw_prot for a two-bit AP (ARM ARM B4.4.1); SCTLR.S and .R both set is reserved: no access. */
+function permissions(ap: number, sctlr: number, privileged: boolean): { read: boolean; write: boolean } {
+  switch (ap) {
+    case 0: {
+      const sr = sctlr & (SCTLR_S | SCTLR_R);
+      return { read: sr === SCTLR_R || (sr === SCTLR_S && privileged), write: false };
+    }
+    case 1:
+      return { read: privileged, write: privileged };
+    case 2:
+      return { read: true, write: privileged };
+    default:
+      return { read: true, write: true };
+  }
+}
+
+function access(address: number, size: DataAccess['size'], write: boolean, extra?: Partial<DataAccess>): DataAccess {
+  return { address: address >>> 0, size, write, user: false, exclusive: false, ...extra };
+}
+
+/** `count` word accesses ascending from `start`. */
+function words(start: number, count: number, write: boolean): DataAccess[] | undefined {
+  if (count === 0) return undefined; // an empty register list is UNPREDICTABLE
+  return Array.from({ length: count }, (_, i) => access(start + 4 * i, 4, write));
+}
+
+function popcount(n: number): number {
+  let count = 0;
+  for (let v = n; v; v &= v - 1) count++;
+  return count;
+}
+
+/** Start address of an LDM/STM-style block of `count` words (P = before, U = up). */
+function blockStart(base: number, count: number, p: number, u: number): number {
+  if (u) return p ? base + 4 : base;
+  return p ? base - 4 * count : base - 4 * count + 4;
+}
+
+function armAccesses(e: number, reg: RegRead): DataAccess[] | undefined {
+  const r = (n: number) => (n === 15 ? reg(15) + 8 : reg(n)) >>> 0;
+  const bit = (n: number) => (e >>> n) & 1;
+  const [p, u, w, l] = [bit(24), bit(23), bit(21), bit(20)];
+  const base = r((e >>> 16) & 0xf);
+  // Pre-indexed accesses use base ± offset; post-indexed ones use the base and write the sum back.
+  const indexed = (offset: number) => (p ? (u ? base + offset : base - offset) >>> 0 : base);
+
+  if (e >>> 28 === 0xf) {
+    if (e >>> 25 === 0b1111110) return coprocessor(e, indexed); // LDC2/STC2
+    if ((e & 0xfe50ffff) >>> 0 === 0xf8100a00) return words(blockStart(base, 2, p, u), 2, false); // RFE
+    return undefined;
+  }
+  switch ((e >>> 25) & 7) {
+    case 0b000: {
+      if ((e & 0x90) !== 0x90) return undefined;
+      const sh = (e >>> 5) & 3;
+      if (sh === 0) {
+        if ((e & 0x0fb00ff0) === 0x01000090) return [access(base, bit(22) ? 1 : 4, true)]; // SWP/SWPB
+        if ((e & 0x0f800ff0) === 0x01800f90) {
+          // LDREX/STREX and the ARMv6K B/H/D forms, by bits[22:21]
+          const size = ([4, 8, 1, 2] as const)[(e >>> 21) & 3];
+          return [access(base, size, !l, { exclusive: true })];
+        }
+        return undefined; // multiplies
+      }
+      const address = indexed(bit(22) ? ((e >>> 4) & 0xf0) | (e & 0xf) : r(e & 0xf));
+      if (l) return [access(address, sh === 2 ? 1 : 2, false)]; // LDRH, LDRSB, LDRSH
+      if (sh === 1) return [access(address, 2, true)]; // STRH
+      return [access(address, 4, sh === 3), access(address + 4, 4, sh === 3)]; // LDRD, STRD
+    }
+    case 0b010:
+    case 0b011: {
+      const byRegister = bit(25);
+      if (byRegister && bit(4)) return undefined; // media instructions
+      const offset = byRegister ? shifted(r(e & 0xf), (e >>> 5) & 3, (e >>> 7) & 0x1f, reg) : e & 0xfff;
+      return [access(indexed(offset), bit(22) ? 1 : 4, !l, { user: !p && w === 1 })];
+    }
+    case 0b100: {
+      const count = popcount(e & 0xffff);
+      return words(blockStart(base, count, p, u), count, !l);
+    }
+    case 0b110:
+      return coprocessor(e, indexed);
+    default:
+      return undefined;
+  }
+}
+
+/** LDC/STC: the first word, at Rn ± imm8 * 4; P = U = W = 0 is MCRR/MRRC instead. */
+function coprocessor(e: number, indexed: (offset: number) => number): DataAccess[] | undefined {
+  if ((e & 0x01a00000) === 0) return undefined;
+  return [access(indexed((e & 0xff) * 4), 4, !((e >>> 20) & 1))];
+}
+
+/** The scaled register offset: shift type LSL/LSR/ASR/ROR, where an amount of 0 means LSR/ASR #32 and RRX. */
+function shifted(rm: number, type: number, amount: number, reg: RegRead): number {
+  switch (type) {
+    case 0:
+      return (rm << amount) >>> 0;
+    case 1:
+      return amount ? rm >>> amount : 0;
+    case 2:
+      return (rm >> (amount || 31)) >>> 0;
+    default:
+      if (amount === 0) return (((reg(16) >>> 29) & 1) << 31 | (rm >>> 1)) >>> 0;
+      return ((rm >>> amount) | (rm << (32 - amount))) >>> 0;
+  }
+}
+
+function thumbAccesses(e: number, reg: RegRead): DataAccess[] | undefined {
+  const rn = reg((e >>> 3) & 7) >>> 0;
+  const imm5 = (e >>> 6) & 0x1f;
+  const load = (e >>> 11) & 1;
+  if (e >>> 11 === 0b01001) return [access(((reg(15) + 4) & ~3) + (e & 0xff) * 4, 4, false)]; // LDR literal
+  if (e >>> 12 === 0b0101) {
+    // STR, STRH, STRB, LDRSB, LDR, LDRH, LDRB, LDRSH [Rn, Rm]
+    const op = (e >>> 9) & 7;
+    return [access(rn + reg((e >>> 6) & 7), ([4, 2, 1, 1, 4, 2, 1, 2] as const)[op], op < 3)];
+  }
+  if (e >>> 13 === 0b011) {
+    const byte = (e >>> 12) & 1;
+    return [access(rn + (byte ? imm5 : imm5 * 4), byte ? 1 : 4, !load)]; // LDR/STR/LDRB/STRB [Rn, #imm]
+  }
+  if (e >>> 12 === 0b1000) return [access(rn + imm5 * 2, 2, !load)]; // LDRH/STRH [Rn, #imm]
+  if (e >>> 12 === 0b1001) return [access(reg(13) + (e & 0xff) * 4, 4, !load)]; // LDR/STR [SP, #imm]
+  if ((e & 0xf600) === 0xb400) {
+    // PUSH stores below SP, POP loads from SP; bit 8 adds LR (PUSH) or PC (POP)
+    const count = popcount(e & 0x1ff);
+    const sp = reg(13) >>> 0;
+    return words(load ? sp : sp - 4 * count, count, !load);
+  }
+  if (e >>> 12 === 0b1100) return words(reg((e >>> 8) & 7), popcount(e & 0xff), !load); // LDMIA/STMIA
+  return undefined;
+}
