@@ -100,6 +100,15 @@ t.test('a raw image loads at --load-addr and runs until the limit', async (t) =>
   t.match(r.stderr, /pc=0x00008000/);
 });
 
+t.test('WFI with no interrupt source is an error, not a hang', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'handset-cli-'));
+  const raw = join(dir, 'sleep.bin');
+  writeFileSync(raw, Buffer.from([0x90, 0x0f, 0x07, 0xee])); // mcr p15, 0, r0, c7, c0, 4 (WFI)
+  const r = handset('boot', raw, '--load-addr', '0x8000');
+  t.equal(r.status, 1);
+  t.match(r.stderr, /^handset: the CPU waits for an interrupt \(WFI before 0x00008004\) but none can come/);
+});
+
 t.test('--help documents every boot option', async (t) => {
   const r = handset('boot', '--help');
   t.equal(r.status, 0);

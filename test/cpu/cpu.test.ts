@@ -108,3 +108,18 @@ t.test('Thumb blocks: a BL pair is one instruction, as QEMU translates it', asyn
   t.equal(cpu.clock.insns, 3);
   cpu.close();
 });
+
+t.test('an error thrown in a callback stops the CPU and is rethrown after uc_emu_start returns', async (t) => {
+  // Loads from the MMIO page, whose read handler throws; then the run must not go on.
+  const cpu = cpuWith(assemble('ldr r1, =0x20000000\nldr r2, [r1]\nmov r3, #7\nb .'));
+  cpu.mapMmio(0x2000_0000, 0x1000, {
+    read: () => {
+      throw new Error('device exploded');
+    },
+    write: () => {},
+  });
+  t.throws(() => cpu.run(1_000_000), /device exploded/);
+  t.equal(cpu.reg(3), 0, 'nothing after the faulting access ran');
+  t.throws(() => cpu.run(1_000_000), /device exploded/, 'the next run retries the access: no stale error state');
+  cpu.close();
+});
