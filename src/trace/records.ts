@@ -1,0 +1,63 @@
+/**
+ * The trace record model shared by the recorder, the binary format, `trace show`, `trace diff` and the
+ * QEMU import. One record per retired instruction, in order, plus events placed between instructions.
+ *
+ * An instruction record carries the registers the instruction changed, with their values after it (the
+ * first record of a trace carries every register: the state the trace starts from). After a mode change
+ * r13/r14 read the new mode's banked copies, so a change of bank shows as changed r13/r14 (and spsr).
+ */
+
+export const REG_NAMES = [
+  'r0', 'r1', 'r2', 'r3', 'r4', 'r5', 'r6', 'r7', 'r8', 'r9', 'r10', 'r11', 'r12', 'r13', 'r14', 'r15', 'cpsr', 'spsr',
+] as const;
+export type RegName = (typeof REG_NAMES)[number];
+/** Index of each register in REG_NAMES: bit positions of the changed-register mask in the format. */
+export const REG_INDEX: Record<RegName, number> = Object.fromEntries(REG_NAMES.map((n, i) => [n, i])) as Record<RegName, number>;
+
+export interface InsnRecord {
+  kind: 'insn';
+  /** Index of the instruction in the run, from 0. */
+  i: number;
+  /** Virtual cycle at which the instruction started. */
+  cycle: number;
+  pc: number;
+  /** The instruction's encoding: 32-bit ARM; 16-bit Thumb; a Thumb BL pair as (first << 16) | second. */
+  insn: number;
+  thumb: boolean;
+  /** CPSR mode bits (0x10 usr ... 0x1f sys) while the instruction executed. */
+  mode: number;
+  /** Registers the instruction changed, with their new values (unsigned 32-bit). */
+  regs: Partial<Record<RegName, number>>;
+}
+
+export type TraceEvent =
+  /** Exception entry (SWI, undefined, prefetch/data abort, IRQ, FIQ) taken after instruction `i`. */
+  | { kind: 'exception'; exception: 'undefined' | 'swi' | 'prefetchAbort' | 'dataAbort' | 'irq' | 'fiq'; vector: number; returnAddress: number }
+  /** A device register access. */
+  | { kind: 'mmio'; device: string; register: string; offset: number; size: number; write: boolean; value: number }
+  /** A byte a UART sent (tx) or the firmware received (rx). */
+  | { kind: 'uart'; port: string; direction: 'tx' | 'rx'; byte: number }
+  /** A semihosting call (r0 = op, r1 = parameter) and its result (r0 after, or the exit status). */
+  | { kind: 'semihosting'; op: number; param: number; result: number; exit: boolean }
+  /** A data memory access (--trace-mem). */
+  | { kind: 'mem'; address: number; size: number; write: boolean; value: number };
+
+/** An event, placed after the instruction with index `i` (i = -1: before the first instruction). */
+export type EventRecord = TraceEvent & { i: number; cycle: number };
+
+export type TraceRecord = InsnRecord | EventRecord;
+
+export interface TraceHeader {
+  /** Format version of the file this header came from. */
+  version: number;
+  /** Who produced the trace: handset itself, or an import of a QEMU log. */
+  source: 'handset' | 'qemu';
+  cpu: string;
+  clockHz: number;
+  ramSize: number;
+  timing: 'fast' | 'cycle';
+  /** SHA-256 (hex) of the image file, '' when unknown. */
+  imageSha256: string;
+  /** The command line that produced the trace. */
+  commandLine: string[];
+}
