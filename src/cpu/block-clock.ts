@@ -11,8 +11,24 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { REG, unicorn, type Unicorn } from './unicorn-ffi.ts';
 
-/** Instruction count and cycle cost of the block at `address` of `size` bytes. */
-export type BlockCostFn = (address: number, size: number) => { insns: number; cycles: number };
+/**
+ * What a block costs: its instructions and cycles when it runs to its end, plus what its exit costs once
+ * the next block is known (a taken branch; a call or return predicted by a return stack).
+ */
+export interface BlockCost {
+  insns: number;
+  cycles: number;
+  /** Added when the next block is not the fall-through (a taken branch); may be negative. */
+  takenDelta: number;
+  /** The block ends in a call: push its fall-through address on the return stack. */
+  call: boolean;
+  /** The block ends in a return: pop the return stack; added by outcome. */
+  ret?: { correct: number; wrong: number; empty: number };
+}
+
+export type BlockCostFn = (address: number, size: number) => BlockCost;
+
+const RETURN_STACK = 3;
 
 export interface BlockClock {
   readonly cycles: number;
@@ -28,6 +44,10 @@ export interface BlockClock {
   adjust(insns: number, cycles: number): void;
   /** Drops cached costs of blocks overlapping [begin, end) after code there was rewritten. */
   forget(begin: number, end: number): void;
+  /** Forgets the block that ran last: control did not flow from it by a branch (exception entry). */
+  breakEdge(): void;
+  /** Where the block charged last started: its first instruction's index and cycle, and its size. */
+  readonly blockStart: { insns: number; cycles: number };
   dispose(): void;
 }
 
@@ -67,11 +87,14 @@ class JsBlockClock implements BlockClock {
   cycles = 0;
   insns = 0;
   lastBlock = { address: 0, size: 0 };
+  blockStart = { insns: 0, cycles: 0 };
   stopReason: ClockStop = 'none';
   private deadline = MAX_SAFE_DEADLINE;
   private irqPending = false;
   private readonly cpsr = new Uint32Array(1);
-  private readonly cache = new Map<number, { size: number; insns: number; cycles: number }>();
+  private readonly cache = new Map<number, { size: number; cost: BlockCost }>();
+  private prev: { address: number; size: number; cost: BlockCost } | undefined;
+  private readonly returnStack: number[] = [];
   private readonly callback: unknown;
   private readonly hook: number;
 
@@ -107,12 +130,32 @@ class JsBlockClock implements BlockClock {
     }
     let entry = this.cache.get(address);
     if (entry === undefined || entry.size !== size) {
-      entry = { size, ...this.cost(address, size) };
+      entry = { size, cost: this.cost(address, size) };
       this.cache.set(address, entry);
     }
-    this.cycles += entry.cycles;
-    this.insns += entry.insns;
+    if (this.prev !== undefined) this.cycles += this.exitCost(this.prev, address);
+    this.blockStart = { insns: this.insns, cycles: this.cycles };
+    this.cycles += entry.cost.cycles;
+    this.insns += entry.cost.insns;
     this.lastBlock = { address, size };
+    this.prev = { address, size, cost: entry.cost };
+  }
+
+  /** The same rule as exit_cost in block-clock.c. */
+  private exitCost(prev: { address: number; size: number; cost: BlockCost }, address: number): number {
+    const fallThrough = (prev.address + prev.size) >>> 0;
+    let delta = 0;
+    if (prev.cost.ret !== undefined) {
+      const predicted = this.returnStack.pop();
+      delta = predicted === undefined ? prev.cost.ret.empty : predicted === address ? prev.cost.ret.correct : prev.cost.ret.wrong;
+    } else if (address !== fallThrough) {
+      delta = prev.cost.takenDelta;
+    }
+    if (prev.cost.call) {
+      if (this.returnStack.length === RETURN_STACK) this.returnStack.shift();
+      this.returnStack.push(fallThrough);
+    }
+    return delta;
   }
 
   setDeadline(cycle: number): void {
@@ -129,7 +172,12 @@ class JsBlockClock implements BlockClock {
     this.cycles += cycles;
   }
 
+  breakEdge(): void {
+    this.prev = undefined;
+  }
+
   forget(begin: number, end: number): void {
+    this.prev = undefined;
     for (const [address, e] of this.cache) if (address < end && address + e.size > begin) this.cache.delete(address);
   }
 
@@ -141,25 +189,35 @@ class JsBlockClock implements BlockClock {
 }
 
 /** Byte offsets of hs_clock_state's fields. */
-const F = { cycles: 0, insns: 8, deadline: 16, lastAddr: 24, lastSize: 32, stopped: 36, irqPending: 40, size: 48 };
+const F = {
+  cycles: 0, insns: 8, deadline: 16, lastAddr: 24, lastSize: 32, stopped: 36, irqPending: 40, lastInsns: 44,
+  blockStartCycles: 48, blockStartInsns: 56, blockSeq: 64, size: 72,
+};
+/** Byte offsets of hs_block_cost's fields. */
+const C = { insns: 0, cycles: 4, takenDelta: 8, flags: 12, retCorrect: 16, retWrong: 20, retEmpty: 24, size: 28 };
+const FLAG_CALL = 1;
+const FLAG_RET = 2;
 
 let nativeLib: ReturnType<typeof bindNative> | undefined;
 
 function bindNative() {
   const u = unicorn();
   const lib = u.koffi.load(nativeLibraryPath);
-  const costProto = u.koffi.proto('uint64_t hs_cost_fn(uint64_t address, uint32_t size)');
+  const costProto = u.koffi.proto('void hs_cost_fn(uint64_t address, uint32_t size)');
   return {
     costProto,
-    create: lib.func('void *hs_block_clock_new(void *state, hs_cost_fn *cost)'),
+    create: lib.func('void *hs_block_clock_new(void *state, void *scratch, hs_cost_fn *cost)'),
     install: lib.func('int hs_block_clock_install(uc_engine_ptr uc, void *bc, _Out_ size_t *hook)'),
+    breakEdge: lib.func('void hs_block_clock_break(void *bc)'),
     forget: lib.func('void hs_block_clock_forget(void *bc, uint64_t begin, uint64_t end)'),
     free: lib.func('void hs_block_clock_free(void *bc)'),
   };
 }
 
 class NativeBlockClock implements BlockClock {
-  private readonly state: unknown;
+  /** The shared hs_clock_state, for the native trace capture. */
+  readonly state: unknown;
+  private readonly scratch: unknown;
   private readonly view: DataView;
   private readonly callback: unknown;
   private readonly native: unknown;
@@ -175,17 +233,25 @@ class NativeBlockClock implements BlockClock {
     this.view = new DataView(u.koffi.view(this.state as never, F.size));
     for (let i = 0; i < F.size; i++) this.view.setUint8(i, 0);
     this.setDeadline(MAX_SAFE_DEADLINE);
+    this.scratch = u.koffi.alloc('uint8_t', C.size);
+    const out = new DataView(u.koffi.view(this.scratch as never, C.size));
     this.callback = u.koffi.register((address: number, size: number) => {
       const c = cost(Number(address), size);
-      return c.insns * 2 ** 32 + c.cycles;
+      out.setUint32(C.insns, c.insns, true);
+      out.setUint32(C.cycles, c.cycles, true);
+      out.setInt32(C.takenDelta, c.takenDelta, true);
+      out.setUint32(C.flags, (c.call ? FLAG_CALL : 0) | (c.ret ? FLAG_RET : 0), true);
+      out.setInt32(C.retCorrect, c.ret?.correct ?? 0, true);
+      out.setInt32(C.retWrong, c.ret?.wrong ?? 0, true);
+      out.setInt32(C.retEmpty, c.ret?.empty ?? 0, true);
     }, u.koffi.pointer(nativeLib.costProto));
-    const native = nativeLib.create(this.state, this.callback);
+    const native = nativeLib.create(this.state, this.scratch, this.callback);
     if (native === null) throw new Error('hs_block_clock_new: out of memory');
     this.native = native;
-    const out = [0];
-    const err = nativeLib.install(uc, native, out);
+    const hook = [0];
+    const err = nativeLib.install(uc, native, hook);
     if (err !== 0) throw new Error(`hs_block_clock_install failed: ${u.uc_strerror(err)}`);
-    this.hook = out[0];
+    this.hook = hook[0];
   }
 
   private u64(offset: number): number {
@@ -201,6 +267,10 @@ class NativeBlockClock implements BlockClock {
   get lastBlock(): { address: number; size: number } {
     return { address: this.u64(F.lastAddr), size: this.view.getUint32(F.lastSize, true) };
   }
+  get blockStart(): { insns: number; cycles: number } {
+    return { insns: this.u64(F.blockStartInsns), cycles: this.u64(F.blockStartCycles) };
+  }
+
   get stopReason(): ClockStop {
     return STOPS[this.view.getUint32(F.stopped, true)];
   }
@@ -223,11 +293,16 @@ class NativeBlockClock implements BlockClock {
     nativeLib!.forget(this.native, begin, end);
   }
 
+  breakEdge(): void {
+    nativeLib!.breakEdge(this.native);
+  }
+
   dispose(): void {
     const u = unicorn();
     u.uc_hook_del(this.uc, this.hook);
     nativeLib!.free(this.native);
     u.koffi.unregister(this.callback as never);
     u.koffi.free(this.state as never);
+    u.koffi.free(this.scratch as never);
   }
 }

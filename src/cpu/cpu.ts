@@ -14,10 +14,19 @@ import { translate } from './mmu.ts';
 
 export { CpuError };
 
-/** Cycle cost of each instruction of a block (same length as `block.insns`). */
-export type BlockCoster = (block: DecodedBlock) => number[];
+/** A timing model's view of a block (src/timing produces these; see BlockCost in block-clock.ts). */
+export interface BlockTiming {
+  /** Cycles of each instruction (same length as `block.insns`), the last one as if it falls through. */
+  costs: number[];
+  takenDelta: number;
+  call: boolean;
+  ret?: { correct: number; wrong: number; empty: number };
+}
 
-export const fastCoster: BlockCoster = (block) => block.insns.map(() => 1);
+export type BlockCoster = (block: DecodedBlock) => BlockTiming;
+
+/** The `fast` timing mode: one cycle per instruction, nothing else (QEMU's -icount model). */
+export const fastCoster: BlockCoster = (block) => ({ costs: block.insns.map(() => 1), takenDelta: 0, call: false });
 
 export interface MmioHandlers {
   read(offset: number, size: 1 | 2 | 4): number;
@@ -56,7 +65,7 @@ export class Cpu {
   private pendingException: { intno: number; pc: number } | undefined;
   private stopRequested = false;
   private readonly coster: BlockCoster;
-  private readonly costCache = new Map<number, { block: DecodedBlock; costs: number[] }>();
+  private readonly costCache = new Map<number, { block: DecodedBlock; costs: number[]; timing: BlockTiming }>();
   private readonly scratch = new Uint32Array(1);
   private closed = false;
 
@@ -69,8 +78,8 @@ export class Cpu {
     this.check(this.u.uc_ctl_int(this.uc, UC_CTL_CPU_MODEL_WRITE, 'int', this.model.ucModel), 'set cpu model');
     this.addIntrHook();
     this.clock = createBlockClock(options.blockClock ?? 'native', this.uc, (address, size) => {
-      const entry = this.blockCosts(address, size);
-      return { insns: entry.costs.length, cycles: entry.costs.reduce((a, b) => a + b, 0) };
+      const { costs, timing } = this.blockCosts(address, size);
+      return { insns: costs.length, cycles: costs.reduce((a, b) => a + b, 0), takenDelta: timing.takenDelta, call: timing.call, ret: timing.ret };
     });
   }
 
@@ -240,6 +249,7 @@ export class Cpu {
 
   /** Performs the architectural entry into `kind` with the given preferred return address. */
   takeException(kind: ExceptionKind, preferredReturn: number): void {
+    this.clock.breakEdge(); // the next block follows by exception entry, not by a branch
     const e = exceptionEntry(kind, this.cpsr, preferredReturn, this.cp15(1, 0, 0, 0), this.model.armv6);
     this.cpsr = e.cpsr; // switches to the exception mode's banked SP/LR/SPSR
     this.spsr = e.spsr;
@@ -297,11 +307,12 @@ export class Cpu {
   // ---- internals ----
 
   /** Decoded instructions and per-instruction costs of a block, cached by address. */
-  blockCosts(address: number, size: number): { block: DecodedBlock; costs: number[] } {
+  blockCosts(address: number, size: number): { block: DecodedBlock; costs: number[]; timing: BlockTiming } {
     const cached = this.costCache.get(address);
     if (cached !== undefined && cached.block.size === size) return cached;
     const block = decodeBlock(address, size, this.thumb, this.readVirtual(address, size) ?? new Uint8Array(size));
-    const entry = { block, costs: this.coster(block) };
+    const timing = this.coster(block);
+    const entry = { block, costs: timing.costs, timing };
     this.costCache.set(address, entry);
     return entry;
   }

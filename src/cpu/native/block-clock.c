@@ -5,50 +5,71 @@
  * BLOCK hook costs about 4x the emulation speed (HARDWARE.md §7).
  *
  * Costs come from the TypeScript side: on a cache miss the hook calls `cost_fn(address, size)`, which
- * decodes the block and returns its instruction count and cycle cost. Entries are keyed by address and
- * size; `hs_block_clock_forget` drops a range when code is rewritten.
+ * decodes the block and writes its cost into the shared `hs_block_cost`. Costs that depend on where the
+ * block went next (a taken branch, a return predicted by the return stack) are charged when the next
+ * block starts. Entries are keyed by address and size; `hs_block_clock_forget` drops a range when code is
+ * rewritten.
  */
-#include <stdint.h>
-#include <stddef.h>
 #include <stdlib.h>
+#include "handset-native.h"
 
-typedef struct uc_struct uc_engine;
-int uc_emu_stop(uc_engine *uc);
-int uc_reg_read(uc_engine *uc, int regid, void *value);
-int uc_hook_add(uc_engine *uc, size_t *hh, int type, void *callback, void *user_data, uint64_t begin,
-                uint64_t end, ...);
-
-#define UC_HOOK_BLOCK (1 << 3)
-#define UC_ARM_REG_CPSR 3
 #define CPSR_I (1u << 7)
 #define STOP_DEADLINE 1
 #define STOP_INTERRUPT 2
 #define CACHE_BITS 16
 #define CACHE_SIZE (1u << CACHE_BITS)
+#define FLAG_CALL 1u
+#define FLAG_RET 2u
+#define RETURN_STACK 3
 
-/* Shared with TypeScript through a koffi struct view: keep the layout in step with block-clock.ts. */
+/* What cost_fn writes for one block (shared with TypeScript). */
 typedef struct {
-  uint64_t cycles;     /* cycles charged so far (the clock) */
-  uint64_t insns;      /* instructions charged so far */
-  uint64_t deadline;   /* stop at the first block boundary where cycles >= deadline */
-  uint64_t last_addr;  /* the block charged last, for partial-block corrections after an exception */
-  uint32_t last_size;
-  uint32_t stopped;    /* why this hook stopped emulation: STOP_DEADLINE or STOP_INTERRUPT, else 0 */
-  uint32_t irq_pending; /* the interrupt line is high: stop as soon as CPSR.I is clear */
-  uint32_t reserved;
-} hs_clock_state;
+  uint32_t insns, cycles;
+  int32_t taken_delta;              /* added when the next block is not the fall-through */
+  uint32_t flags;                   /* FLAG_CALL: push the return stack; FLAG_RET: pop it */
+  int32_t ret_correct, ret_wrong, ret_empty; /* added after a return, by prediction outcome */
+} hs_block_cost;
 
-typedef uint64_t (*hs_cost_fn)(uint64_t address, uint32_t size); /* returns insns << 32 | cycles */
+typedef void (*hs_cost_fn)(uint64_t address, uint32_t size);
 
 typedef struct {
-  uint32_t address, size, insns, cycles;
+  uint32_t address, size;
+  hs_block_cost cost;
 } entry;
 
 typedef struct {
   hs_clock_state *state;
+  hs_block_cost *scratch;
   hs_cost_fn cost_fn;
+  const entry *prev;                /* the block that ran last, for its exit cost */
+  uint32_t stack[RETURN_STACK];
+  uint32_t depth;
   entry cache[CACHE_SIZE];
 } hs_block_clock;
+
+/* Cycles the previous block's exit costs, now that we know this block follows it. */
+static int32_t exit_cost(hs_block_clock *bc, const entry *prev, uint32_t address) {
+  uint32_t fall_through = prev->address + prev->size;
+  int32_t delta = 0;
+  if (prev->cost.flags & FLAG_RET) {
+    if (bc->depth == 0) {
+      delta = prev->cost.ret_empty;
+    } else {
+      uint32_t predicted = bc->stack[--bc->depth];
+      delta = predicted == address ? prev->cost.ret_correct : prev->cost.ret_wrong;
+    }
+  } else if (address != fall_through) {
+    delta = prev->cost.taken_delta;
+  }
+  if (prev->cost.flags & FLAG_CALL) {
+    if (bc->depth == RETURN_STACK) {
+      for (uint32_t i = 1; i < RETURN_STACK; i++) bc->stack[i - 1] = bc->stack[i];
+      bc->depth--;
+    }
+    bc->stack[bc->depth++] = fall_through;
+  }
+  return delta;
+}
 
 static void block_hook(uc_engine *uc, uint64_t address, uint32_t size, void *user_data) {
   hs_block_clock *bc = user_data;
@@ -71,22 +92,31 @@ static void block_hook(uc_engine *uc, uint64_t address, uint32_t size, void *use
   }
   entry *e = &bc->cache[(address >> 1) & (CACHE_SIZE - 1)];
   if (e->address != (uint32_t)address || e->size != size || e->size == 0) {
-    uint64_t cost = bc->cost_fn(address, size);
+    bc->cost_fn(address, size);
     e->address = (uint32_t)address;
     e->size = size;
-    e->insns = (uint32_t)(cost >> 32);
-    e->cycles = (uint32_t)cost;
+    e->cost = *bc->scratch;
   }
-  s->cycles += e->cycles;
-  s->insns += e->insns;
+  if (bc->prev != NULL) {
+    int64_t delta = exit_cost(bc, bc->prev, (uint32_t)address);
+    s->cycles = (uint64_t)((int64_t)s->cycles + delta);
+  }
+  s->block_start_cycles = s->cycles;
+  s->block_start_insns = s->insns;
+  s->cycles += e->cost.cycles;
+  s->insns += e->cost.insns;
   s->last_addr = address;
   s->last_size = size;
+  s->last_insns = e->cost.insns;
+  s->block_seq++;
+  bc->prev = e;
 }
 
-hs_block_clock *hs_block_clock_new(hs_clock_state *state, hs_cost_fn cost_fn) {
+hs_block_clock *hs_block_clock_new(hs_clock_state *state, hs_block_cost *scratch, hs_cost_fn cost_fn) {
   hs_block_clock *bc = calloc(1, sizeof *bc);
   if (bc == NULL) return NULL;
   bc->state = state;
+  bc->scratch = scratch;
   bc->cost_fn = cost_fn;
   return bc;
 }
@@ -95,7 +125,11 @@ int hs_block_clock_install(uc_engine *uc, hs_block_clock *bc, size_t *hook) {
   return uc_hook_add(uc, hook, UC_HOOK_BLOCK, (void *)block_hook, bc, 1, 0);
 }
 
+/* Forgets the previous block (after an exception or a host write of PC: no branch edge to charge). */
+void hs_block_clock_break(hs_block_clock *bc) { bc->prev = NULL; }
+
 void hs_block_clock_forget(hs_block_clock *bc, uint64_t begin, uint64_t end) {
+  bc->prev = NULL;
   for (uint32_t i = 0; i < CACHE_SIZE; i++) {
     entry *e = &bc->cache[i];
     if (e->size != 0 && e->address < end && e->address + e->size > begin) e->size = 0;
