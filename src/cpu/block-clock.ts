@@ -214,7 +214,7 @@ function bindNative() {
   };
 }
 
-class NativeBlockClock implements BlockClock {
+export class NativeBlockClock implements BlockClock {
   /** The shared hs_clock_state, for the native trace capture. */
   readonly state: unknown;
   private readonly scratch: unknown;

@@ -5,7 +5,8 @@
  */
 import { BKPT_ABORT, dataAbort, prefetchFault } from './abort-info.ts';
 import { CPSR, EXCP, Mode, exceptionEntry, type ExceptionKind } from './arm.ts';
-import { createBlockClock, type BlockClock, type BlockClockKind } from './block-clock.ts';
+import { createBlockClock, NativeBlockClock, type BlockClock, type BlockClockKind } from './block-clock.ts';
+import { TraceCapture, type CaptureOptions } from './trace-capture.ts';
 import { decodeBlock, type DecodedBlock } from './decode.ts';
 import { REG, UC_ARCH_ARM, UC_CTL_CPU_MODEL_WRITE, UC_CTL_TB_REMOVE_CACHE_WRITE, UC_ERR_NAMES, UC_HOOK_INSN_INVALID, UC_HOOK_INTR, UC_MODE_ARM, UC_PROT_ALL, unicorn } from './unicorn-ffi.ts';
 import { CpuError } from './errors.ts';
@@ -247,6 +248,14 @@ export class Cpu {
     this.setCp15(6, 0, 0, 0, info.far);
   }
 
+  /** Starts capturing executed instructions for a trace (needs the native block clock). */
+  startTrace(options: CaptureOptions): TraceCapture {
+    if (!(this.clock instanceof NativeBlockClock)) {
+      throw new CpuError('tracing needs the native helper build/libhandset-native.so (run npm run setup)');
+    }
+    return new TraceCapture(this.uc, this.clock.state, options, (address) => this.costCache.get(address));
+  }
+
   /** Performs the architectural entry into `kind` with the given preferred return address. */
   takeException(kind: ExceptionKind, preferredReturn: number): void {
     this.clock.breakEdge(); // the next block follows by exception entry, not by a branch
@@ -318,18 +327,20 @@ export class Cpu {
   }
 
   /**
-   * The block clock charged the whole block when it started; an exception at `pc` inside it means the
-   * instructions from the faulting one on did not retire (for SWI, `pc` is already past the SVC).
+   * The block clock charged the whole block when it started; an exception inside it means the instructions
+   * after the one that raised it never ran. The raising instruction itself counts, as QEMU's execution log
+   * shows it (for SWI, `pc` is already past the SVC; for aborts and undefined it is the instruction).
    */
   private chargePartialBlock(exception: { intno: number; pc: number }): void {
     const { address, size } = this.clock.lastBlock;
-    if (exception.pc < address || exception.pc >= address + size) return;
+    const raisedAt = exception.intno === EXCP.SWI ? exception.pc - 1 : exception.pc;
+    if (raisedAt < address || raisedAt >= address + size) return;
     const entry = this.costCache.get(address);
     if (entry === undefined) return;
     let insns = 0;
     let cycles = 0;
     entry.block.insns.forEach((insn, i) => {
-      if (insn.address >= exception.pc) {
+      if (insn.address > raisedAt) {
         insns++;
         cycles += entry.costs[i];
       }
