@@ -11,9 +11,21 @@ import { CPU_MODEL_NAMES, CPU_MODELS, type CpuModelName } from '../cpu/models.ts
 import { CpuError } from '../cpu/errors.ts';
 import { LoadError } from '../loader/errors.ts';
 import { loadImage } from '../loader/image.ts';
-import { Machine, MachineError, memoryLayout } from '../machine/machine.ts';
+import { Machine, MachineError, memoryLayout, type TimingMode } from '../machine/machine.ts';
+import { Recorder } from '../trace/recorder.ts';
+import { TraceFileError } from '../trace/format.ts';
+import { registerTraceCommands } from './trace-commands.ts';
 import type { Logger } from '../soc/device.ts';
-import { parseAddress, parseClockMhz, parseCount, parseLogClasses, parseRamSize, UsageError } from './options.ts';
+import {
+  parseAddress,
+  parseAddressRange,
+  parseClockMhz,
+  parseCount,
+  parseLogClasses,
+  parseRamSize,
+  parseTracePoint,
+  UsageError,
+} from './options.ts';
 import { BufferedWriter, stdinInput } from './stdio.ts';
 
 const EXIT_LIMIT = 124;
@@ -31,6 +43,29 @@ interface BootArgs {
   'max-cycles'?: string;
   stats: boolean;
   log?: string;
+  timing: string;
+  trace?: string;
+  'trace-mem': boolean;
+  'trace-from'?: string;
+  'trace-to'?: string;
+  'trace-range'?: string;
+}
+
+/** --trace options into recorder options (windows by instruction index or cycle, an address range). */
+function traceOptions(args: BootArgs) {
+  const from = args['trace-from'] !== undefined ? parseTracePoint('--trace-from', args['trace-from']) : {};
+  const to = args['trace-to'] !== undefined ? parseTracePoint('--trace-to', args['trace-to']) : {};
+  if (args.trace === undefined && (args['trace-from'] ?? args['trace-to'] ?? args['trace-range']) !== undefined) {
+    throw new UsageError('--trace-from, --trace-to and --trace-range need --trace FILE');
+  }
+  return {
+    fromIndex: from.index,
+    fromCycle: from.cycle,
+    toIndex: to.index,
+    toCycle: to.cycle,
+    addressRange: args['trace-range'] !== undefined ? parseAddressRange('--trace-range', args['trace-range']) : undefined,
+    memory: args['trace-mem'],
+  };
 }
 
 function boot(args: BootArgs): number {
@@ -44,6 +79,8 @@ function boot(args: BootArgs): number {
     maxCycles: args['max-cycles'] !== undefined ? parseCount('--max-cycles', args['max-cycles']) : undefined,
   };
   const logClasses = parseLogClasses(args.log ?? '');
+  const timing = args.timing as TimingMode;
+  const window = traceOptions(args);
   const image = loadImage(
     args.image,
     {
@@ -63,6 +100,7 @@ function boot(args: BootArgs): number {
     cpu,
     ramSize,
     clockHz,
+    timing,
     logger,
     onConsole: (bytes) => stdout.write(bytes),
     onStderr: (bytes) => {
@@ -71,15 +109,25 @@ function boot(args: BootArgs): number {
     },
     input: stdinInput(),
     cmdline: args.image,
+    terminals: { stdin: process.stdin.isTTY === true, stdout: process.stdout.isTTY === true, stderr: process.stderr.isTTY === true },
   });
+  let recorder: Recorder | undefined;
   try {
     machine.load(image);
+    if (args.trace !== undefined) {
+      recorder = new Recorder(machine, {
+        path: args.trace,
+        ...window,
+        header: { cpu, clockHz, ramSize, timing, imageSha256: image.sha256 ?? '', commandLine: process.argv.slice(2) },
+      });
+    }
     // Host time is read only here, for the --stats report; the emulation never sees it.
     const started = process.hrtime.bigint();
     let outcome;
     try {
       outcome = machine.run(limits);
     } finally {
+      recorder?.finish();
       stdout.flush();
       stderr.flush();
     }
@@ -94,8 +142,9 @@ function boot(args: BootArgs): number {
     }
     if (args.stats) {
       const mips = hostMs > 0 ? machine.instructions / hostMs / 1000 : 0;
+      const cpi = timing === 'cycle' && machine.instructions > 0 ? ` cpi=${(machine.cycles / machine.instructions).toFixed(3)}` : '';
       process.stderr.write(
-        `instructions=${machine.instructions} cycles=${machine.cycles} host_ms=${Math.round(hostMs)} mips=${mips.toFixed(1)}\n`,
+        `instructions=${machine.instructions} cycles=${machine.cycles}${cpi} host_ms=${Math.round(hostMs)} mips=${mips.toFixed(1)}\n`,
       );
     }
     return status;
@@ -110,7 +159,7 @@ function hex(n: number): string {
 
 /** One line on stderr for every error the user can cause; anything else is a bug and keeps its stack. */
 function report(e: unknown): number {
-  if (e instanceof UsageError || e instanceof LoadError || e instanceof EngineUnavailableError) {
+  if (e instanceof UsageError || e instanceof LoadError || e instanceof EngineUnavailableError || e instanceof TraceFileError) {
     process.stderr.write(`handset: ${e.message}\n`);
     return EXIT_USAGE;
   }
@@ -123,7 +172,9 @@ function report(e: unknown): number {
 
 export function main(argv: string[]): void {
   let status = 0;
-  yargs(argv)
+  registerTraceCommands(yargs(argv), (s) => {
+    status = s;
+  })
     .scriptName('handset')
     .usage('$0 <command> [options]\n\nA cycle-level ARM handset SoC emulator (QEMU realview-eb memory map).')
     .command(
@@ -144,13 +195,19 @@ export function main(argv: string[]): void {
           .option('max-cycles', { type: 'string', describe: 'stop after N cycles of virtual time (exit 124)' })
           .option('stats', { type: 'boolean', default: false, describe: 'print instructions, cycles and speed on stderr at the end' })
           .option('log', { type: 'string', describe: 'comma-separated log classes: guest-errors, unimp' })
+          .option('timing', { choices: ['fast', 'cycle'], default: 'fast', describe: 'fast: 1 cycle per instruction; cycle: per-core cost tables (docs/timing.md)' })
+          .option('trace', { type: 'string', describe: 'record an instruction trace to FILE (docs/trace-format.md)' })
+          .option('trace-mem', { type: 'boolean', default: false, describe: 'with --trace: also record data memory accesses' })
+          .option('trace-from', { type: 'string', describe: 'with --trace: start at instruction index N, or at cycle Nc' })
+          .option('trace-to', { type: 'string', describe: 'with --trace: stop before instruction index N, or cycle Nc' })
+          .option('trace-range', { type: 'string', describe: 'with --trace: only instructions at BEGIN <= pc < END (BEGIN-END)' })
           .example('$0 boot firmware/hello.elf', 'print a greeting on UART0 and exit 0')
           .example('$0 boot fw.bin --load-addr 0x8000 --cpu arm1176 --ram 256M --stats', 'a raw image on an ARMv6 handset'),
       (args) => {
         status = boot(args as unknown as BootArgs);
       },
     )
-    .demandCommand(1, 'name a command: handset boot IMAGE (see --help)')
+    .demandCommand(1, 'name a command: handset boot IMAGE, or handset trace show|diff|import-qemu (see --help)')
     .strict()
     .fail((msg, err) => {
       if (err) throw err;

@@ -52,3 +52,23 @@ export function parseLogClasses(text: string): Set<LogClassName> {
   }
   return out;
 }
+
+/** A trace window bound: "N" is an instruction index, "Nc" a cycle. */
+export function parseTracePoint(option: string, text: string): { index?: number; cycle?: number } {
+  const m = /^(\d[\d_]*)(c)?$/i.exec(text.trim());
+  const value = m ? Number(m[1].replaceAll('_', '')) : NaN;
+  if (!Number.isSafeInteger(value)) {
+    throw new UsageError(`${option} ${text}: need an instruction index N or a cycle Nc (e.g. 1000 or 50000c)`);
+  }
+  return m![2] ? { cycle: value } : { index: value };
+}
+
+/** An address range "BEGIN-END" (END exclusive), each decimal or 0x hex. */
+export function parseAddressRange(option: string, text: string): { begin: number; end: number } {
+  const parts = text.split('-');
+  if (parts.length !== 2) throw new UsageError(`${option} ${text}: need BEGIN-END, e.g. 0x8000-0x9000`);
+  const begin = parseAddress(option, parts[0]);
+  const end = parseAddress(option, parts[1]);
+  if (end <= begin) throw new UsageError(`${option} ${text}: END must be above BEGIN`);
+  return { begin, end };
+}

@@ -35,8 +35,10 @@ export interface BlockClock {
   readonly insns: number;
   /** Address and size of the block charged last. */
   readonly lastBlock: { address: number; size: number };
-  /** Why the hook last stopped the CPU (reset by `setDeadline`). */
+  /** Why the CPU is stopping (reset by `setDeadline`). */
   readonly stopReason: ClockStop;
+  /** Marks a stop requested from outside the hook: no block is charged until the next `setDeadline`. */
+  markStopRequested(): void;
   setDeadline(cycle: number): void;
   /** While set, the CPU stops at the first block boundary where CPSR.I is clear (an IRQ is waiting). */
   setIrqPending(pending: boolean): void;
@@ -53,8 +55,8 @@ export interface BlockClock {
 
 export type BlockClockKind = 'native' | 'js';
 
-export type ClockStop = 'none' | 'deadline' | 'interrupt';
-const STOPS: ClockStop[] = ['none', 'deadline', 'interrupt'];
+export type ClockStop = 'none' | 'deadline' | 'interrupt' | 'requested';
+const STOPS: ClockStop[] = ['none', 'deadline', 'interrupt', 'requested'];
 const CPSR_I = 1 << 7;
 
 /** build/ of the checkout this module belongs to, found from here whether run from source or a bundle. */
@@ -115,6 +117,7 @@ class JsBlockClock implements BlockClock {
 
   private onBlock(address: number, size: number): void {
     const u = unicorn();
+    if (this.stopReason !== 'none') return;
     if (this.cycles >= this.deadline) {
       this.stopReason = 'deadline';
       u.uc_emu_stop(this.uc);
@@ -145,7 +148,8 @@ class JsBlockClock implements BlockClock {
   private exitCost(prev: { address: number; size: number; cost: BlockCost }, address: number): number {
     const fallThrough = (prev.address + prev.size) >>> 0;
     let delta = 0;
-    if (prev.cost.ret !== undefined) {
+    if (prev.cost.ret !== undefined && address !== fallThrough) {
+      // a conditional return that falls through pops nothing
       const predicted = this.returnStack.pop();
       delta = predicted === undefined ? prev.cost.ret.empty : predicted === address ? prev.cost.ret.correct : prev.cost.ret.wrong;
     } else if (address !== fallThrough) {
@@ -165,6 +169,10 @@ class JsBlockClock implements BlockClock {
 
   setIrqPending(pending: boolean): void {
     this.irqPending = pending;
+  }
+
+  markStopRequested(): void {
+    if (this.stopReason === 'none') this.stopReason = 'requested';
   }
 
   adjust(insns: number, cycles: number): void {
@@ -277,6 +285,10 @@ export class NativeBlockClock implements BlockClock {
 
   setIrqPending(pending: boolean): void {
     this.view.setUint32(F.irqPending, pending ? 1 : 0, true);
+  }
+
+  markStopRequested(): void {
+    if (this.view.getUint32(F.stopped, true) === 0) this.view.setUint32(F.stopped, STOPS.indexOf('requested'), true);
   }
 
   setDeadline(cycle: number): void {

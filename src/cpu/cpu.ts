@@ -6,7 +6,7 @@
 import { BKPT_ABORT, dataAbort, prefetchFault } from './abort-info.ts';
 import { CPSR, EXCP, Mode, exceptionEntry, type ExceptionKind } from './arm.ts';
 import { createBlockClock, NativeBlockClock, type BlockClock, type BlockClockKind } from './block-clock.ts';
-import { TraceCapture, type CaptureOptions } from './trace-capture.ts';
+import { TraceCapture, type CaptureOptions, type CaptureSink } from './trace-capture.ts';
 import { decodeBlock, type DecodedBlock } from './decode.ts';
 import { REG, UC_ARCH_ARM, UC_CTL_CPU_MODEL_WRITE, UC_CTL_TB_REMOVE_CACHE_WRITE, UC_ERR_NAMES, UC_HOOK_INSN_INVALID, UC_HOOK_INTR, UC_MODE_ARM, UC_PROT_ALL, unicorn } from './unicorn-ffi.ts';
 import { CpuError } from './errors.ts';
@@ -249,11 +249,11 @@ export class Cpu {
   }
 
   /** Starts capturing executed instructions for a trace (needs the native block clock). */
-  startTrace(options: CaptureOptions): TraceCapture {
+  startTrace(options: CaptureOptions, sink: CaptureSink): TraceCapture {
     if (!(this.clock instanceof NativeBlockClock)) {
       throw new CpuError('tracing needs the native helper build/libhandset-native.so (run npm run setup)');
     }
-    return new TraceCapture(this.uc, this.clock.state, options, (address) => this.costCache.get(address));
+    return new TraceCapture(this.uc, this.clock.state, options, (address) => this.costCache.get(address), sink);
   }
 
   /** Performs the architectural entry into `kind` with the given preferred return address. */
@@ -292,8 +292,9 @@ export class Cpu {
       this.chargePartialBlock(exception);
       return { kind: 'exception', intno: exception.intno, pc: exception.pc };
     }
-    if (this.stopRequested) return { kind: 'requested' };
-    if (this.clock.stopReason !== 'none') return { kind: this.clock.stopReason };
+    const reason = this.clock.stopReason;
+    if (this.stopRequested || reason === 'requested') return { kind: 'requested' };
+    if (reason !== 'none') return { kind: reason };
     const after = this.pc;
     if (this.endsWithWfi(after)) return { kind: 'wfi', pc: after };
     throw new CpuError(`CPU stopped for no known reason at pc=0x${after.toString(16).padStart(8, '0')}`);
@@ -302,6 +303,12 @@ export class Cpu {
   /** Ends the current `run` at the next block boundary (safe to call from any callback). */
   requestStop(): void {
     this.stopRequested = true;
+    this.stopNow();
+  }
+
+  /** Stops the engine; the hooks see the stop too, so a block that will not run now is not charged. */
+  private stopNow(): void {
+    this.clock.markStopRequested();
     this.u.uc_emu_stop(this.uc);
   }
 
@@ -363,7 +370,7 @@ export class Cpu {
       (_uc: unknown, intno: number) =>
         this.guard(() => {
           this.pendingException = { intno, pc: this.pc };
-          this.u.uc_emu_stop(this.uc);
+          this.stopNow();
         }, undefined),
       this.u.intrHook,
     );
@@ -374,7 +381,7 @@ export class Cpu {
       () =>
         this.guard(() => {
           this.pendingException = { intno: EXCP.UDEF, pc: this.pc };
-          this.u.uc_emu_stop(this.uc);
+          this.stopNow();
           return true;
         }, false),
       this.u.insnInvalidHook,
@@ -394,7 +401,7 @@ export class Cpu {
       return body();
     } catch (e) {
       this.callbackError ??= e;
-      this.u.uc_emu_stop(this.uc);
+      this.stopNow();
       return fallback;
     }
   }

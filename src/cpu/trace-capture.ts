@@ -57,7 +57,8 @@ function bind() {
   const u = unicorn();
   const l = u.koffi.load(nativeLibraryPath);
   return {
-    create: l.func('void *hs_trace_new(void *clock, uint32_t capacity, const int *regIds)'),
+    flushProto: u.koffi.proto('void hs_flush_fn(void)'),
+    create: l.func('void *hs_trace_new(void *clock, uint32_t capacity, const int *regIds, hs_flush_fn *flush)'),
     window: l.func('void hs_trace_window(void *t, uint64_t fromIndex, uint64_t toIndex, uint64_t fromCycle, uint64_t toCycle)'),
     install: l.func('int hs_trace_install(uc_engine_ptr uc, void *t, uint64_t begin, uint64_t end, int memory, _Out_ size_t *hooks)'),
     finish: l.func('void hs_trace_finish(uc_engine_ptr uc, void *t)'),
@@ -76,16 +77,19 @@ export class TraceCapture {
   private readonly bytes: Uint8Array;
   private readonly view: DataView;
   private readonly hooks = [0, 0];
+  private readonly flushCallback: unknown;
 
   constructor(
     private readonly uc: Handle,
     clockState: unknown,
     options: CaptureOptions,
     private readonly blockAt: (address: number) => { block: DecodedBlock; costs: number[] } | undefined,
+    private readonly sink: CaptureSink,
   ) {
     const u = unicorn();
     lib ??= bind();
-    const native = lib.create(clockState, CAPACITY, Int32Array.from(REG_IDS));
+    this.flushCallback = u.koffi.register(() => this.drain(), u.koffi.pointer(lib.flushProto));
+    const native = lib.create(clockState, CAPACITY, Int32Array.from(REG_IDS), this.flushCallback);
     if (native === null) throw new Error('trace capture: out of memory');
     this.native = native;
     lib.window(
@@ -95,7 +99,8 @@ export class TraceCapture {
       BigInt(options.fromCycle ?? 0),
       options.toCycle !== undefined ? BigInt(options.toCycle) : U64_MAX,
     );
-    const range = options.addressRange ?? { begin: 1, end: 0 }; // begin > end: every address
+    // Unicorn hook ranges are inclusive; begin > end means every address.
+    const range = options.addressRange ? { begin: options.addressRange.begin, end: options.addressRange.end - 1 } : { begin: 1, end: 0 };
     const err = lib.install(uc, native, range.begin, range.end, options.memory ? 1 : 0, this.hooks);
     if (err !== 0) throw new Error(`trace capture: uc_hook_add failed: ${u.uc_strerror(err)}`);
     const buffer = lib.buffer(native);
@@ -108,8 +113,9 @@ export class TraceCapture {
     return Number(lib!.currentIndex(this.native));
   }
 
-  /** Hands every captured record to `sink`, in order, and empties the buffer. */
-  drain(sink: CaptureSink): void {
+  /** Hands every captured record to the sink, in order, and empties the buffer (also called by the hook when it is full). */
+  drain(): void {
+    const sink = this.sink;
     const used = lib!.used(this.native);
     const v = this.view;
     let p = 0;
@@ -133,10 +139,9 @@ export class TraceCapture {
         q += 4;
       }
       const pc = v.getUint32(p + 4, true);
-      const ordinal = v.getUint32(p + 32, true);
-      const located = this.locate(v.getUint32(p + 12, true), ordinal, pc);
+      const located = this.locate(v.getUint32(p + 12, true), pc);
       sink.insn({
-        i: Number(v.getBigUint64(p + 16, true)),
+        i: Number(v.getBigUint64(p + 16, true)) + located.ordinal,
         cycle: Number(v.getBigUint64(p + 24, true)) + located.prefix,
         pc,
         insn: located.encoding,
@@ -160,17 +165,20 @@ export class TraceCapture {
     const u = unicorn();
     for (const h of this.hooks) if (h !== 0) u.uc_hook_del(this.uc, h);
     lib!.free(this.native);
+    u.koffi.unregister(this.flushCallback as never);
   }
 
-  /** The encoding and the cycles before it within its block, from the block's cached decode and costs. */
-  private locate(blockAddress: number, ordinal: number, pc: number): { encoding: number; size: 2 | 4; prefix: number } {
+  /** The instruction's place in its block, encoding and the cycles before it, from the block's cached decode. */
+  private locate(blockAddress: number, pc: number): { ordinal: number; encoding: number; size: 2 | 4; prefix: number } {
     const entry = this.blockAt(blockAddress);
-    const insn = entry?.block.insns[ordinal];
-    if (entry === undefined || insn === undefined || insn.address !== pc) {
-      throw new Error(`trace capture: no decoded instruction at 0x${pc.toString(16)} (block 0x${blockAddress.toString(16)})`);
+    if (entry !== undefined) {
+      let prefix = 0;
+      const insns = entry.block.insns;
+      for (let k = 0; k < insns.length; k++) {
+        if (insns[k].address === pc) return { ordinal: k, encoding: insns[k].encoding, size: insns[k].size, prefix };
+        prefix += entry.costs[k];
+      }
     }
-    let prefix = 0;
-    for (let k = 0; k < ordinal; k++) prefix += entry.costs[k];
-    return { encoding: insn.encoding, size: insn.size, prefix };
+    throw new Error(`trace capture: no decoded instruction at 0x${pc.toString(16)} (block 0x${blockAddress.toString(16)})`);
   }
 }

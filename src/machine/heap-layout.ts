@@ -1,7 +1,8 @@
 /**
  * SYS_HEAPINFO as QEMU 7.2 computes it for a loaded image (semihosting/arm-compat-semi.c,
- * common_semi_find_bases): the largest gap of RAM not covered by the image is split between heap and
- * stack: the heap starts at the bottom of the gap, the stack at its top, and the stack limit is the RAM base.
+ * common_semi_find_bases): the largest gap of RAM not covered by the image is shared by heap and stack:
+ * the heap grows up from the bottom of the gap, the stack down from its top, each limited by the other's
+ * start (checked against QEMU's execution log of firmware/newlib-demo.elf).
  */
 import type { LoadedImage } from '../loader/types.ts';
 
@@ -22,5 +23,5 @@ export function heapLayout(image: LoadedImage, ramBase: number, ramSize: number)
     if (u.start - at > best.size) best = { base: at, size: u.start - at };
     at = Math.max(at, u.end);
   }
-  return { heapBase: best.base, heapLimit: best.base + best.size, stackBase: best.base + best.size, stackLimit: ramBase };
+  return { heapBase: best.base, heapLimit: best.base + best.size, stackBase: best.base + best.size, stackLimit: best.base };
 }

@@ -6,7 +6,8 @@
  * The Machine is a library: hosts give it console sinks and an input source, and call `run`.
  */
 import { CPSR, EXCP, type ExceptionKind } from '../cpu/arm.ts';
-import { Cpu, CpuError, type BlockCoster } from '../cpu/cpu.ts';
+import { Cpu, CpuError, fastCoster } from '../cpu/cpu.ts';
+import { timingModel } from '../timing/block-cost.ts';
 import { nativeBlockClockAvailable, type BlockClockKind } from '../cpu/block-clock.ts';
 import { CPU_MODELS, type CpuModelName } from '../cpu/models.ts';
 import type { LoadedImage, MemoryLayout } from '../loader/types.ts';
@@ -22,7 +23,8 @@ export interface MachineOptions {
   ramSize: number;
   /** Core clock in Hz; default the model's. */
   clockHz?: number;
-  coster?: BlockCoster;
+  /** `fast`: one cycle per instruction; `cycle`: the core's cost tables (src/timing). Default fast. */
+  timing?: TimingMode;
   blockClock?: BlockClockKind;
   logger?: Logger;
   /** Bytes the firmware writes to the console (UART0 and semihosting stdout). */
@@ -32,7 +34,11 @@ export interface MachineOptions {
   input?: ConsoleInput;
   /** What semihosting SYS_GET_CMDLINE returns (QEMU: the image path). */
   cmdline?: string;
+  /** Which host console streams are terminals (semihosting ISTTY reports it, as QEMU does). Default none. */
+  terminals?: { stdin?: boolean; stdout?: boolean; stderr?: boolean };
 }
+
+export type TimingMode = 'fast' | 'cycle';
 
 export interface RunLimits {
   maxInsns?: number;
@@ -44,6 +50,14 @@ export type RunOutcome =
   | { kind: 'limit'; limit: 'instructions' | 'cycles' };
 
 export class MachineError extends Error {}
+
+/** What a tracer sees of the machine besides instructions. Every method is optional. */
+export interface MachineObserver {
+  mmio?(device: string, register: string, offset: number, size: number, write: boolean, value: number): void;
+  uart?(port: string, direction: 'tx' | 'rx', byte: number): void;
+  semihosting?(op: number, param: number, result: number, exit: boolean): void;
+  exception?(kind: ExceptionKind, vector: number, returnAddress: number): void;
+}
 
 export function memoryLayout(ramSize: number): MemoryLayout {
   return { ramBase: RAM_BASE, ramSize, mmio: REALVIEW_EB.map((e) => ({ name: e.name, base: e.base, size: e.size })) };
@@ -59,13 +73,20 @@ export class Machine {
   private heap = { heapBase: 0, heapLimit: 0, stackBase: 0, stackLimit: 0 };
   private sliceDeadline = Infinity;
   private running = false;
+  private readonly exceptionEntryCycles: number;
+  /** Set while tracing; undefined costs one property check per device access. */
+  observer: MachineObserver | undefined;
+  /** Called after every CPU slice (a tracer drains its capture buffer here). */
+  afterSlice: (() => void) | undefined;
 
   constructor(private readonly options: MachineOptions) {
     const model = CPU_MODELS[options.cpu];
     this.logger = options.logger ?? silentLogger;
     this.clock = new Clock(options.clockHz ?? model.defaultMhz * 1_000_000);
     const blockClock = options.blockClock ?? (nativeBlockClockAvailable() ? 'native' : 'js');
-    this.cpu = new Cpu({ model: options.cpu, coster: options.coster, blockClock });
+    const timing = options.timing === 'cycle' ? timingModel(options.cpu) : undefined;
+    this.exceptionEntryCycles = timing?.exceptionEntry ?? 0;
+    this.cpu = new Cpu({ model: options.cpu, coster: timing ? (block) => timing.block(block) : fastCoster, blockClock });
     this.board = buildBoard({ time: this.clock, logger: this.logger, procId: model.procId });
     this.mapMemory();
     this.connectTime();
@@ -77,6 +98,7 @@ export class Machine {
       stderr: (bytes) => this.options.onStderr?.(bytes),
       stdin: (max) => this.options.input?.read(max, true) ?? new Uint8Array(0),
       nanos: () => this.clock.nanosAt(),
+      isTerminal: (stream) => options.terminals?.[stream] ?? false,
       cmdline: options.cmdline ?? '',
       heap: () => this.heap,
     });
@@ -139,6 +161,7 @@ export class Machine {
     this.sliceDeadline = deadline;
     const stop = this.cpu.run(deadline);
     this.sliceDeadline = Infinity;
+    this.afterSlice?.();
     this.syncClock();
     this.clock.fireDue();
     switch (stop.kind) {
@@ -165,9 +188,7 @@ export class Machine {
   }
 
   private deliverInterrupts(): void {
-    if (this.board.gic.irq.level && (this.cpu.cpsr & CPSR.I) === 0) {
-      this.cpu.takeException('irq', this.cpu.pc);
-    }
+    if (this.board.gic.irq.level && (this.cpu.cpsr & CPSR.I) === 0) this.enter('irq', this.cpu.pc);
   }
 
   /** WFI: sleep until an interrupt is pending (even if masked, as the architecture says). */
@@ -193,7 +214,10 @@ export class Machine {
     switch (intno) {
       case EXCP.SWI: {
         if (this.isSemihostingCall(pc, thumb)) {
-          const result = this.semihosting.call(this.cpu.reg(0), this.cpu.reg(1));
+          const op = this.cpu.reg(0);
+          const param = this.cpu.reg(1);
+          const result = this.semihosting.call(op, param);
+          this.observer?.semihosting?.(op, param, result.exit ?? result.r0 ?? 0, result.exit !== undefined);
           if (result.exit !== undefined) return result.exit;
           if (result.r0 !== undefined) this.cpu.setReg(0, result.r0);
           return undefined;
@@ -218,6 +242,8 @@ export class Machine {
 
   private enter(kind: ExceptionKind, preferredReturn: number): undefined {
     this.cpu.takeException(kind, preferredReturn >>> 0);
+    this.cpu.clock.adjust(0, this.exceptionEntryCycles);
+    this.observer?.exception?.(kind, this.cpu.pc, this.cpu.reg(14));
     return undefined;
   }
 
@@ -237,7 +263,17 @@ export class Machine {
     this.cpu.mapRam(RAM_BASE, this.options.ramSize);
     this.cpu.mapRam(ALIAS_SPACE.base, ALIAS_SPACE.size);
     for (const { entry, device } of this.board.devices.values()) {
-      this.cpu.mapMmio(entry.base, entry.size, device);
+      this.cpu.mapMmio(entry.base, entry.size, {
+        read: (offset, size) => {
+          const value = device.read(offset, size);
+          this.observer?.mmio?.(entry.name, device.registerName(offset) ?? '', offset, size, false, value);
+          return value;
+        },
+        write: (offset, size, value) => {
+          device.write(offset, size, value);
+          this.observer?.mmio?.(entry.name, device.registerName(offset) ?? '', offset, size, true, value);
+        },
+      });
     }
     for (const gap of unassignedRanges(this.options.ramSize)) {
       this.cpu.mapMmio(gap.base, gap.size, {
@@ -275,7 +311,10 @@ export class Machine {
 
   private connectConsole(): void {
     const console = this.board.uarts[0];
-    console.onTransmit = (byte) => this.options.onConsole?.(Uint8Array.of(byte));
+    console.onTransmit = (byte) => {
+      this.observer?.uart?.('uart0', 'tx', byte);
+      this.options.onConsole?.(Uint8Array.of(byte));
+    };
     console.onRxPoll = () => this.pollInput();
   }
 
@@ -288,6 +327,7 @@ export class Machine {
     while (uart.canReceive()) {
       const bytes = input.read(1, block && !moved);
       if (bytes.length === 0) break;
+      this.observer?.uart?.('uart0', 'rx', bytes[0]);
       uart.receive(bytes[0]);
       moved = true;
     }

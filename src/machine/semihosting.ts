@@ -40,7 +40,10 @@ export const SYS = {
 
 export const ADP_STOPPED_APPLICATION_EXIT = 0x20026;
 
-const ERRNO = { ENOENT: 2, EBADF: 9, EFAULT: 14, EINVAL: 22, ESPIPE: 29, ENOSYS: 38 } as const;
+/** The r0 QEMU leaves after operations whose result is undefined (common_semi_dead_cb). */
+const CORRUPTED = 0xdeadbeef;
+
+const ERRNO = { ENOENT: 2, EBADF: 9, EFAULT: 14, EINVAL: 22, ENOTTY: 25, ESPIPE: 29, ENOSYS: 38 } as const;
 
 /** "SHFB" magic then one byte: bit 0 SYS_EXIT_EXTENDED, bit 1 separate stdout/stderr on ":tt". */
 const FEATURES_FILE = Uint8Array.of(0x53, 0x48, 0x46, 0x42, 0b11);
@@ -55,6 +58,8 @@ export interface SemihostingHost {
   stdin(max: number): Uint8Array;
   /** Virtual time in nanoseconds since reset. */
   nanos(): number;
+  /** Whether the host stream behind a console file is a terminal (QEMU answers ISTTY from the host fd). */
+  isTerminal(stream: 'stdin' | 'stdout' | 'stderr'): boolean;
   cmdline: string;
   heap(): { heapBase: number; heapLimit: number; stackBase: number; stackLimit: number };
 }
@@ -70,7 +75,6 @@ export interface SemihostingResult {
 export class Semihosting {
   private errno = 0;
   private readonly files = new Map<number, OpenFile>();
-  private nextHandle = 1;
 
   constructor(private readonly host: SemihostingHost) {}
 
@@ -83,13 +87,15 @@ export class Semihosting {
         const [reason, subcode] = this.args(param, 2) ?? [0, 1];
         return { exit: reason === ADP_STOPPED_APPLICATION_EXIT ? subcode | 0 : 1 };
       }
+      // WRITEC and WRITE0 return nothing: r0 is corrupted, and QEMU makes it 0xdeadbeef.
       case SYS.WRITEC: {
         const c = this.host.readMemory(param, 1);
         if (c !== undefined) this.host.stderr(c);
-        return { r0: 0 };
+        return { r0: CORRUPTED };
       }
       case SYS.WRITE0:
-        return { r0: this.write0(param) };
+        this.write0(param);
+        return { r0: CORRUPTED };
       default:
         return { r0: this.callWithBlock(op, param) >>> 0 };
     }
@@ -132,7 +138,9 @@ export class Semihosting {
         if (a === undefined) return this.fail(ERRNO.EFAULT);
         const f = this.files.get(a[0]);
         if (f === undefined) return this.fail(ERRNO.EBADF);
-        return f.kind === 'features' ? 0 : 1;
+        if (f.kind !== 'features' && this.host.isTerminal(f.kind)) return 1;
+        this.errno = ERRNO.ENOTTY; // as isatty(3) leaves it, which QEMU reports
+        return 0;
       }
       case SYS.SEEK: {
         const a = this.args(param, 2);
@@ -148,7 +156,7 @@ export class Semihosting {
         if (a === undefined) return this.fail(ERRNO.EFAULT);
         const f = this.files.get(a[0]);
         if (f === undefined) return this.fail(ERRNO.EBADF);
-        return f.kind === 'features' ? FEATURES_FILE.length : this.fail(ERRNO.ESPIPE);
+        return f.kind === 'features' ? FEATURES_FILE.length : 0; // QEMU: the size fstat gives a tty
       }
       case SYS.CLOCK:
         return Math.floor(this.host.nanos() / 10_000_000);
@@ -193,7 +201,9 @@ export class Semihosting {
     } else {
       return this.fail(ERRNO.ENOENT);
     }
-    const handle = this.nextHandle++;
+    // The lowest free handle from 1, as QEMU's guest file descriptor table hands them out.
+    let handle = 1;
+    while (this.files.has(handle)) handle++;
     this.files.set(handle, file);
     return handle;
   }
@@ -233,7 +243,7 @@ export class Semihosting {
     return length - bytes.length; // bytes not read
   }
 
-  private write0(address: number): number {
+  private write0(address: number): void {
     const out: number[] = [];
     for (let a = address; ; a++) {
       const b = this.host.readMemory(a >>> 0, 1);
@@ -241,7 +251,6 @@ export class Semihosting {
       out.push(b[0]);
     }
     this.host.stderr(Uint8Array.from(out));
-    return 0;
   }
 
   private getCmdline(param: number): number {

@@ -3,7 +3,8 @@
  * QEMU import. One record per retired instruction, in order, plus events placed between instructions.
  *
  * An instruction record carries the registers the instruction changed, with their values after it (the
- * first record of a trace carries every register: the state the trace starts from). After a mode change
+ * first record of a trace carries every register: the state the trace starts from). r15 after an
+ * instruction is the next record's pc, so only the first record carries r15. After a mode change
  * r13/r14 read the new mode's banked copies, so a change of bank shows as changed r13/r14 (and spsr).
  */
 

@@ -24,6 +24,7 @@ function setup(stdinText = '') {
       return b;
     },
     nanos: () => ns,
+    isTerminal: (stream) => stream === 'stdout',
     cmdline: 'fw.elf arg',
     heap: () => ({ heapBase: 0x1000, heapLimit: 0x8000, stackBase: 0x8000, stackLimit: 0 }),
   });
@@ -48,7 +49,7 @@ t.test('WRITEC and WRITE0 print on stderr (the QEMU 7.2 semihosting console)', a
   mem[0x10] = 0x41;
   sh.call(SYS.WRITEC, 0x10);
   str(0x20, 'hi\n');
-  t.same(sh.call(SYS.WRITE0, 0x20), { r0: 0 });
+  t.same(sh.call(SYS.WRITE0, 0x20), { r0: 0xdeadbeef }, 'no result: r0 is corrupted, as QEMU does it');
   t.equal(Buffer.from(err).toString(), 'Ahi\n');
   t.equal(out.length, 0);
 });
@@ -68,10 +69,15 @@ t.test(':tt opens by mode: r -> stdin, w -> stdout, a -> stderr; WRITE returns b
   t.same(sh.call(SYS.WRITE, 0x110), { r0: 0 });
   t.equal(Buffer.from(out).toString(), 'abc');
   t.equal(Buffer.from(err).toString(), 'def');
+  words(0x120, hErr);
+  t.same(sh.call(SYS.ISTTY, 0x120), { r0: 0 }, 'stderr is not a terminal here');
+  t.same(sh.call(SYS.ERRNO, 0), { r0: 25 }, 'ENOTTY');
   words(0x120, hOut);
-  t.same(sh.call(SYS.ISTTY, 0x120), { r0: 1 });
+  t.same(sh.call(SYS.ISTTY, 0x120), { r0: 1 }, 'stdout is');
   t.same(sh.call(SYS.CLOSE, 0x120), { r0: 0 });
   t.same(sh.call(SYS.CLOSE, 0x120), { r0: 0xffffffff }, 'closing twice fails');
+  words(0x100, 0x200, 4, 3);
+  t.same(sh.call(SYS.OPEN, 0x100), { r0: hOut }, 'the lowest free handle is reused');
   t.same(sh.call(SYS.ERRNO, 0), { r0: 9 }, 'EBADF');
 });
 

@@ -51,7 +51,7 @@ typedef struct {
 static int32_t exit_cost(hs_block_clock *bc, const entry *prev, uint32_t address) {
   uint32_t fall_through = prev->address + prev->size;
   int32_t delta = 0;
-  if (prev->cost.flags & FLAG_RET) {
+  if ((prev->cost.flags & FLAG_RET) && address != fall_through) { /* a conditional return not taken pops nothing */
     if (bc->depth == 0) {
       delta = prev->cost.ret_empty;
     } else {
@@ -74,6 +74,8 @@ static int32_t exit_cost(hs_block_clock *bc, const entry *prev, uint32_t address
 static void block_hook(uc_engine *uc, uint64_t address, uint32_t size, void *user_data) {
   hs_block_clock *bc = user_data;
   hs_clock_state *s = bc->state;
+  /* A stop was requested (here or by TypeScript): this block will not run now, so it is not charged. */
+  if (s->stopped) return;
   /* Unicorn checks for a stop request right after the BLOCK hook: a stopped block does not run now. */
   if (s->cycles >= s->deadline) {
     s->stopped = STOP_DEADLINE;

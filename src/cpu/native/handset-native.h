@@ -23,7 +23,7 @@ typedef struct {
   uint64_t deadline;     /* stop at the first block boundary where cycles >= deadline */
   uint64_t last_addr;    /* the block charged last */
   uint32_t last_size;
-  uint32_t stopped;      /* why the block hook stopped emulation: STOP_DEADLINE or STOP_INTERRUPT, else 0 */
+  uint32_t stopped;      /* why emulation is stopping: STOP_DEADLINE, STOP_INTERRUPT or STOP_REQUESTED; 0 runs */
   uint32_t irq_pending;  /* the interrupt line is high: stop as soon as CPSR.I is clear */
   uint32_t last_insns;   /* instructions in the block charged last */
   uint64_t block_start_cycles; /* the clock when the block charged last started */

@@ -2,13 +2,15 @@
  * Native CODE hook for instruction tracing: before each instruction it reads the registers, closes the
  * record of the previous instruction (the registers it changed, with their new values) and opens one for
  * this instruction. Records go into a byte buffer that TypeScript drains between slices
- * (src/cpu/trace-capture.ts decodes them); when the buffer is nearly full the hook asks the block clock to
- * stop at the next block boundary. Optional: a MEM hook records data accesses.
+ * (src/cpu/trace-capture.ts decodes them), or that the hook hands over through `flush_fn` when the buffer
+ * is nearly full (stopping the CPU instead would cut a block short). Optional: a MEM hook records data
+ * accesses.
  *
  * Record layouts (little-endian), each starting with its type byte:
  *   INSN: u8 type=1, u8 flags (bit0 Thumb), u8 mode, u8 reserved, u32 pc, u32 changed-mask,
- *         u32 block address, u64 index, u64 block start cycle, u32 ordinal in block, then one u32 per
- *         set mask bit (registers in REG order: r0..r15, cpsr, spsr)
+ *         u32 block address, u64 block's first instruction index, u64 block start cycle, u32 reserved,
+ *         then one u32 per set mask bit (registers in REG order: r0..r15, cpsr, spsr). TypeScript finds
+ *         the instruction's place in its block by its pc (an address-range filter skips some hooks).
  *   MEM:  u8 type=2, u8 size, u8 write, u8 reserved, u32 address, u32 value, u32 reserved, u64 index
  */
 #include <stdlib.h>
@@ -24,8 +26,11 @@
 #define REC_INSN 1
 #define REC_MEM 2
 
+typedef void (*hs_flush_fn)(void);
+
 typedef struct {
   hs_clock_state *clock;
+  hs_flush_fn flush_fn;      /* drains the buffer (TypeScript), called when it is nearly full */
   uint8_t *buffer;
   uint32_t capacity, used;
   uint32_t high_water;       /* above this, stop at the next block boundary so TypeScript can drain */
@@ -37,18 +42,15 @@ typedef struct {
   /* the instruction whose hook ran last: its record is written when the next one starts */
   int pending;
   uint32_t pending_pc, pending_flags, pending_mode, pending_block, pending_ordinal;
-  uint64_t pending_index, pending_block_cycles, seen_block_seq;
+  uint64_t pending_index, pending_block_insns, pending_block_cycles, seen_block_seq;
   uint64_t current_index;    /* index of the instruction executing now (for events and MEM records) */
 } hs_trace;
 
 static void put32(uint8_t *p, uint32_t v) { memcpy(p, &v, 4); }
 static void put64(uint8_t *p, uint64_t v) { memcpy(p, &v, 8); }
 
-static void reserve(uc_engine *uc, hs_trace *t) {
-  if (t->used > t->high_water) {
-    t->clock->deadline = 0; /* the block clock stops at the next boundary */
-    (void)uc;
-  }
+static void reserve(hs_trace *t) {
+  if (t->used > t->high_water) t->flush_fn();
 }
 
 static int in_window(const hs_trace *t, uint64_t index, uint64_t cycle) {
@@ -65,9 +67,10 @@ static void close_pending(hs_trace *t, const uint32_t *now) {
     return;
   }
   if (t->used + MAX_INSN_RECORD > t->capacity) return; /* cannot happen: the high-water mark leaves room */
+  /* r15 after an instruction is the next record's pc: only the first record carries it. */
   uint32_t mask = 0;
   for (int i = 0; i < NREGS; i++) {
-    if (!t->have_last || now[i] != t->last[i]) mask |= 1u << i;
+    if (!t->have_last || (i != 15 && now[i] != t->last[i])) mask |= 1u << i;
   }
   uint8_t *p = t->buffer + t->used;
   p[0] = REC_INSN;
@@ -77,9 +80,9 @@ static void close_pending(hs_trace *t, const uint32_t *now) {
   put32(p + 4, t->pending_pc);
   put32(p + 8, mask);
   put32(p + 12, t->pending_block);
-  put64(p + 16, t->pending_index);
+  put64(p + 16, t->pending_block_insns);
   put64(p + 24, cycle);
-  put32(p + 32, t->pending_ordinal);
+  put32(p + 32, 0);
   uint8_t *v = p + INSN_HEADER;
   for (int i = 0; i < NREGS; i++) {
     if (mask & (1u << i)) {
@@ -101,6 +104,8 @@ static void read_regs(uc_engine *uc, hs_trace *t, uint32_t *out) {
 static void code_hook(uc_engine *uc, uint64_t address, uint32_t size, void *user_data) {
   hs_trace *t = user_data;
   (void)size;
+  /* Once a stop is requested the instruction does not run now: it is hooked again when the CPU resumes. */
+  if (t->clock->stopped) return;
   uint32_t now[NREGS];
   read_regs(uc, t, now);
   close_pending(t, now);
@@ -117,9 +122,10 @@ static void code_hook(uc_engine *uc, uint64_t address, uint32_t size, void *user
   t->pending_mode = now[16] & 0x1f;
   t->pending_block = (uint32_t)c->last_addr;
   t->pending_block_cycles = c->block_start_cycles;
+  t->pending_block_insns = c->block_start_insns;
   t->pending_index = c->block_start_insns + t->pending_ordinal;
   t->current_index = t->pending_index;
-  reserve(uc, t);
+  reserve(t);
 }
 
 static void mem_hook(uc_engine *uc, int type, uint64_t address, int size, int64_t value, void *user_data) {
@@ -136,10 +142,11 @@ static void mem_hook(uc_engine *uc, int type, uint64_t address, int size, int64_
   put32(p + 12, 0);
   put64(p + 16, t->current_index);
   t->used += MEM_RECORD;
-  reserve(uc, t);
+  reserve(t);
+  (void)uc;
 }
 
-hs_trace *hs_trace_new(hs_clock_state *clock, uint32_t capacity, const int *reg_ids) {
+hs_trace *hs_trace_new(hs_clock_state *clock, uint32_t capacity, const int *reg_ids, hs_flush_fn flush_fn) {
   hs_trace *t = calloc(1, sizeof *t);
   if (t == NULL) return NULL;
   t->buffer = malloc(capacity);
@@ -148,6 +155,7 @@ hs_trace *hs_trace_new(hs_clock_state *clock, uint32_t capacity, const int *reg_
     return NULL;
   }
   t->clock = clock;
+  t->flush_fn = flush_fn;
   t->capacity = capacity;
   t->high_water = capacity - 1024 * MAX_INSN_RECORD; /* a block has at most 512 instructions */
   t->to_index = UINT64_MAX;

@@ -1,0 +1,197 @@
+/**
+ * The `handset trace` commands (yargs): show, diff and import-qemu. Adapters only: they open files, call
+ * src/trace and print. Exit statuses: show and import-qemu 0; diff 0 same, 1 different. Bad input throws
+ * UsageError, LoadError or TraceFileError (all exit 2 in the CLI).
+ */
+import { statSync, unlinkSync, writeSync } from 'node:fs';
+import type { Argv } from 'yargs';
+import { CPU_MODEL_NAMES, CPU_MODELS, type CpuModelName } from '../cpu/models.ts';
+import { loadImage } from '../loader/image.ts';
+import { memoryLayout } from '../machine/machine.ts';
+import { diffTraces, divergenceText } from '../trace/diff.ts';
+import { disassembler } from '../trace/disasm.ts';
+import { importQemuLog } from '../trace/qemu-import.ts';
+import { openTrace } from '../trace/reader.ts';
+import { assemblyOf, recordJson, recordText } from '../trace/show.ts';
+import { TraceWriter } from '../trace/writer.ts';
+import { parseCount, parseRamSize, UsageError } from './options.ts';
+
+const EXIT_OK = 0;
+/** `trace diff` when the traces differ (0 when they are the same). */
+const EXIT_DIFFERENT = 1;
+
+/** Where command output goes: the default writes to stdout. */
+export type WriteText = (text: string) => void;
+
+interface ShowArgs {
+  file: string;
+  from?: string;
+  count?: string;
+  json: boolean;
+}
+
+interface DiffArgs {
+  a: string;
+  b: string;
+  context: string;
+  'arch-only': boolean;
+}
+
+interface ImportArgs {
+  log: string;
+  image: string;
+  output: string;
+  cpu: string;
+  ram: string;
+}
+
+export function registerTraceCommands<T>(y: Argv<T>, setStatus: (status: number) => void, write: WriteText = writeStdout): Argv<T> {
+  return y.command('trace', 'Show, compare and import instruction traces (docs/trace-format.md)', (trace) =>
+    trace
+      .command(
+        'show <file>',
+        'Print a trace: one line per instruction (disassembly, register changes) and per event',
+        (c) =>
+          c
+            .positional('file', { type: 'string', demandOption: true, describe: 'trace file' })
+            .option('from', { type: 'string', describe: 'first instruction index to show (default: the first)' })
+            .option('count', { type: 'string', describe: 'number of instructions to show (default: all)' })
+            .option('json', { type: 'boolean', default: false, describe: 'JSON Lines instead of text' })
+            .example('$0 trace show run.trace --from 1000 --count 20', 'twenty instructions from index 1000'),
+        (args) => setStatus(show(args as unknown as ShowArgs, write)),
+      )
+      .command(
+        'diff <a> <b>',
+        'Find the first divergence between two traces (exit 0 same, 1 different)',
+        (c) =>
+          c
+            .positional('a', { type: 'string', demandOption: true, describe: 'trace file' })
+            .positional('b', { type: 'string', demandOption: true, describe: 'trace file' })
+            .option('context', { type: 'string', default: '5', describe: 'instructions to show before the divergence' })
+            .option('arch-only', {
+              type: 'boolean',
+              default: false,
+              describe: 'compare PC and registers only (not cycles, encodings or events): fast vs cycle vs QEMU',
+            })
+            .example('$0 trace diff golden.trace run.trace --arch-only', ''),
+        (args) => setStatus(diff(args as unknown as DiffArgs, write)),
+      )
+      .command(
+        'import-qemu <log>',
+        'Convert a QEMU log (tools/qemu-trace) into a trace file',
+        (c) =>
+          c
+            .positional('log', { type: 'string', demandOption: true, describe: 'qemu-system-arm -singlestep -d exec,cpu,nochain log' })
+            .option('image', { type: 'string', demandOption: true, describe: 'the ELF image QEMU ran (encodings are read from it)' })
+            .option('output', { alias: 'o', type: 'string', demandOption: true, describe: 'trace file to write' })
+            .option('cpu', { choices: CPU_MODEL_NAMES, default: 'arm926', describe: 'the -cpu QEMU ran (for the header)' })
+            .option('ram', { type: 'string', default: '128M', describe: 'the -m QEMU ran' })
+            .example('tools/qemu-trace firmware/hello.elf hello.log && $0 trace import-qemu hello.log --image firmware/hello.elf -o hello.trace', ''),
+        (args) => setStatus(importQemu(args as unknown as ImportArgs)),
+      )
+      .demandCommand(1, 'name a trace command: show, diff or import-qemu'),
+  );
+}
+
+function show(args: ShowArgs, write: WriteText): number {
+  const from = args.from === undefined ? undefined : parseIndex('--from', args.from);
+  const count = args.count === undefined ? undefined : parseCount('--count', args.count);
+  const trace = openTrace(args.file);
+  const asm = assemblyOf(trace.header, disassembler());
+  const render = args.json ? recordJson : recordText;
+  const out = new TextBuffer(write);
+  try {
+    for (const rec of trace.records(from, count)) out.line(render(rec, asm));
+    out.flush();
+  } catch (error) {
+    if (!(error instanceof OutputClosed)) throw error;
+  }
+  return EXIT_OK;
+}
+
+function diff(args: DiffArgs, write: WriteText): number {
+  const context = parseIndex('--context', args.context);
+  const a = openTrace(args.a);
+  const b = openTrace(args.b);
+  const result = diffTraces(a.records(), b.records(), { context, archOnly: args['arch-only'] });
+  if (result.same) {
+    write(`same: ${result.instructions} instructions${args['arch-only'] ? ' (PC and registers)' : ''}\n`);
+    return EXIT_OK;
+  }
+  const asm = { a: assemblyOf(a.header, disassembler()), b: assemblyOf(b.header, disassembler()) };
+  write(divergenceText(result, { a: args.a, b: args.b }, asm).join('\n') + '\n');
+  return EXIT_DIFFERENT;
+}
+
+function importQemu(args: ImportArgs): number {
+  const cpu = args.cpu as CpuModelName;
+  const ramSize = parseRamSize(args.ram);
+  const image = loadImage(args.image, {}, memoryLayout(ramSize));
+  const writer = new TraceWriter(args.output, {
+    source: 'qemu',
+    cpu,
+    clockHz: CPU_MODELS[cpu].defaultMhz * 1_000_000,
+    ramSize,
+    timing: 'fast',
+    imageSha256: image.sha256 ?? '',
+    commandLine: ['handset', 'trace', 'import-qemu', args.log, '--image', args.image, '-o', args.output],
+  });
+  try {
+    for (const rec of importQemuLog(args.log, image.segments)) writer.writeInsn(rec);
+    writer.close();
+  } catch (error) {
+    writer.abort();
+    if (statSync(args.output).isFile()) unlinkSync(args.output); // never a device such as /dev/null
+    throw error;
+  }
+  return EXIT_OK;
+}
+
+/** A whole number from 0 (decimal). */
+function parseIndex(option: string, text: string): number {
+  const digits = text.trim().replaceAll('_', '');
+  const value = /^\d+$/.test(digits) ? Number(digits) : NaN;
+  if (!Number.isSafeInteger(value)) throw new UsageError(`${option} ${text}: need a whole number from 0`);
+  return value;
+}
+
+/** Thrown by the stdout writer when the reader went away (`trace show | head`): output just stops. */
+class OutputClosed extends Error {}
+
+const pause = new Int32Array(new SharedArrayBuffer(4));
+
+/** Writes all of `text` to stdout, waiting while a non-blocking pipe is full. */
+function writeStdout(text: string): void {
+  const bytes = Buffer.from(text, 'utf8');
+  for (let done = 0; done < bytes.length; ) {
+    try {
+      done += writeSync(1, bytes, done);
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === 'EPIPE') throw new OutputClosed();
+      if (code !== 'EAGAIN') throw error;
+      Atomics.wait(pause, 0, 0, 1);
+    }
+  }
+}
+
+/** Collects lines and hands them to `write` in large pieces. */
+class TextBuffer {
+  private pending: string[] = [];
+  private size = 0;
+
+  constructor(private readonly write: WriteText) {}
+
+  line(text: string): void {
+    this.pending.push(text);
+    this.size += text.length + 1;
+    if (this.size >= 1 << 16) this.flush();
+  }
+
+  flush(): void {
+    if (this.pending.length === 0) return;
+    this.write(this.pending.join('\n') + '\n');
+    this.pending = [];
+    this.size = 0;
+  }
+}

@@ -1,0 +1,237 @@
+/**
+ * The binary trace format (docs/trace-format.md): its constants, the one error every bad trace file
+ * becomes, and the byte-level helpers (little-endian integers, varints, zigzag) the writer and the
+ * reader share.
+ *
+ * Two integer encodings appear in records:
+ *   - 32-bit: register and PC deltas, wrapped to int32, zigzagged to uint32, then a varint (1–5 bytes);
+ *   - "safe": cycle deltas and event fields, any integer in ±2^52, zigzagged arithmetically, then a
+ *     varint (1–8 bytes). Slower, so it stays off the per-register path.
+ */
+
+/** First 8 bytes of every trace file: a high first byte keeps text tools from taking it for text. */
+export const FILE_MAGIC = Uint8Array.of(0x89, 0x48, 0x53, 0x54, 0x52, 0x41, 0x43, 0x45); // \x89 H S T R A C E
+/** Last 8 bytes of a finished trace file: the footer's own check that the index was written. */
+export const FOOTER_MAGIC = Uint8Array.of(0x48, 0x53, 0x54, 0x52, 0x2d, 0x45, 0x4e, 0x44); // H S T R - E N D
+export const FORMAT_VERSION = 1;
+
+/** magic(8) · u16 version · u16 reserved · u32 header length; the header JSON follows. */
+export const FILE_HEADER_SIZE = 16;
+/** u64 index offset · u32 chunk count · u32 CRC-32 of the index · magic(8). */
+export const FOOTER_SIZE = 24;
+/** u64 file offset · u32 stored length · u32 data length · u64 first index · u64 first cycle · u32 instructions · u32 CRC-32. */
+export const INDEX_ENTRY_SIZE = 40;
+/** u64 first index · u64 cycle · u32 expected PC · u8 mode · 18 × u32 registers. */
+export const KEYFRAME_SIZE = 8 + 8 + 4 + 1 + 18 * 4;
+export const DEFAULT_CHUNK_INSTRUCTIONS = 4096;
+
+/** Instruction record tag bits (bit 7 clear). */
+export const INSN_THUMB = 0x01;
+export const INSN_WIDE = 0x02;
+export const INSN_PC_JUMP = 0x04;
+export const INSN_MODE = 0x08;
+export const INSN_CYCLES = 0x10;
+export const INSN_REGS = 0x20;
+export const INSN_INDEX_JUMP = 0x40;
+/** Event record tags: EVENT_TAG | the kind's code. */
+export const EVENT_TAG = 0x80;
+export const EVENT_CODES = { exception: 1, mmio: 2, uart: 3, semihosting: 4, mem: 5 } as const;
+export const EXCEPTION_KINDS = ['undefined', 'swi', 'prefetchAbort', 'dataAbort', 'irq', 'fiq'] as const;
+export const UART_DIRECTIONS = ['tx', 'rx'] as const;
+
+/** Registers whose deltas are XOR rotated left by 4 (flag changes fit one byte), not differences. */
+export const FIRST_STATUS_REGISTER = 16; // cpsr, then spsr
+
+/** Any bad trace or QEMU log file: the message is one line and starts with the file name. */
+export class TraceFileError extends Error {
+  constructor(
+    readonly file: string,
+    readonly problem: string,
+  ) {
+    super(`${file}: ${problem}`);
+    this.name = 'TraceFileError';
+  }
+}
+
+/** The byte length of an encoding: 4 for ARM and for a Thumb BL/BLX pair, 2 for other Thumb. */
+export function encodingSize(insn: number, thumb: boolean): number {
+  return thumb && insn <= 0xffff ? 2 : 4;
+}
+
+export function statusDelta(before: number, after: number): number {
+  const x = (before ^ after) >>> 0;
+  return ((x << 4) | (x >>> 28)) >>> 0;
+}
+
+export function applyStatusDelta(before: number, delta: number): number {
+  return (before ^ ((delta >>> 4) | (delta << 28))) >>> 0;
+}
+
+/** A growable byte buffer written front to back. */
+export class ByteWriter {
+  bytes: Uint8Array;
+  pos = 0;
+
+  constructor(initialSize: number) {
+    this.bytes = new Uint8Array(initialSize);
+  }
+
+  /** Makes room for `n` more bytes. */
+  reserve(n: number): void {
+    if (this.pos + n <= this.bytes.length) return;
+    let size = this.bytes.length * 2;
+    while (size < this.pos + n) size *= 2;
+    const bigger = new Uint8Array(size);
+    bigger.set(this.bytes.subarray(0, this.pos));
+    this.bytes = bigger;
+  }
+
+  u8(v: number): void {
+    this.bytes[this.pos++] = v;
+  }
+
+  u16(v: number): void {
+    this.bytes[this.pos++] = v;
+    this.bytes[this.pos++] = v >>> 8;
+  }
+
+  u32(v: number): void {
+    const b = this.bytes;
+    b[this.pos++] = v;
+    b[this.pos++] = v >>> 8;
+    b[this.pos++] = v >>> 16;
+    b[this.pos++] = v >>> 24;
+  }
+
+  /** A non-negative safe integer as two u32 halves. */
+  u64(v: number): void {
+    this.u32(v >>> 0);
+    this.u32(Math.floor(v / 0x1_0000_0000));
+  }
+
+  /** An unsigned 32-bit value as a varint. */
+  varU32(v: number): void {
+    this.pos = putVarU32(this.bytes, this.pos, v);
+  }
+
+  /** Any integer in ±2^52: zigzag, then varint. */
+  varInt(v: number): void {
+    let z = v >= 0 ? v * 2 : -v * 2 - 1;
+    if (z <= 0x7fffffff) {
+      this.varU32(z);
+      return;
+    }
+    const b = this.bytes;
+    while (z > 0x7f) {
+      b[this.pos++] = (z % 0x80) | 0x80;
+      z = Math.floor(z / 0x80);
+    }
+    b[this.pos++] = z;
+  }
+
+  bytesOf(data: Uint8Array): void {
+    this.reserve(data.length);
+    this.bytes.set(data, this.pos);
+    this.pos += data.length;
+  }
+}
+
+/** Thrown by ByteReader when data ends early or a value is out of range; callers add the context. */
+export class MalformedData extends Error {}
+
+/** Reads what ByteWriter wrote, checking every read against the end of the data. */
+export class ByteReader {
+  pos = 0;
+
+  constructor(readonly bytes: Uint8Array) {}
+
+  get done(): boolean {
+    return this.pos >= this.bytes.length;
+  }
+
+  private need(n: number): void {
+    if (this.pos + n > this.bytes.length) throw new MalformedData('data ends inside a record');
+  }
+
+  u8(): number {
+    this.need(1);
+    return this.bytes[this.pos++]!;
+  }
+
+  u16(): number {
+    this.need(2);
+    const b = this.bytes;
+    const v = b[this.pos]! | (b[this.pos + 1]! << 8);
+    this.pos += 2;
+    return v;
+  }
+
+  u32(): number {
+    this.need(4);
+    const b = this.bytes;
+    const p = this.pos;
+    this.pos += 4;
+    return (b[p]! | (b[p + 1]! << 8) | (b[p + 2]! << 16) | (b[p + 3]! << 24)) >>> 0;
+  }
+
+  u64(): number {
+    const low = this.u32();
+    const high = this.u32();
+    if (high > 0x1fffff) throw new MalformedData('64-bit value beyond 2^53');
+    return high * 0x1_0000_0000 + low;
+  }
+
+  varU32(): number {
+    const b = this.bytes;
+    let v = 0;
+    for (let shift = 0; shift < 35; shift += 7) {
+      if (this.pos >= b.length) throw new MalformedData('data ends inside a varint');
+      const byte = b[this.pos++]!;
+      v |= (byte & 0x7f) << shift;
+      if (byte < 0x80) return v >>> 0;
+    }
+    throw new MalformedData('varint longer than 32 bits');
+  }
+
+  varInt(): number {
+    const b = this.bytes;
+    let z = 0;
+    let scale = 1;
+    for (let n = 0; n < 8; n++) {
+      if (this.pos >= b.length) throw new MalformedData('data ends inside a varint');
+      const byte = b[this.pos++]!;
+      z += (byte & 0x7f) * scale;
+      if (byte < 0x80) {
+        if (z > Number.MAX_SAFE_INTEGER) break;
+        return z % 2 === 0 ? z / 2 : -(z + 1) / 2;
+      }
+      scale *= 0x80;
+    }
+    throw new MalformedData('varint beyond 2^53');
+  }
+
+  take(n: number): Uint8Array {
+    this.need(n);
+    const out = this.bytes.subarray(this.pos, this.pos + n);
+    this.pos += n;
+    return out;
+  }
+}
+
+/** Writes `v` (unsigned 32-bit) as a varint at `b[p]`; returns the position after it. */
+export function putVarU32(b: Uint8Array, p: number, v: number): number {
+  while (v > 0x7f) {
+    b[p++] = (v & 0x7f) | 0x80;
+    v >>>= 7;
+  }
+  b[p++] = v;
+  return p;
+}
+
+export function zigzag32(v: number): number {
+  return ((v << 1) ^ (v >> 31)) >>> 0;
+}
+
+export function unzigzag32(z: number): number {
+  return (z >>> 1) ^ -(z & 1);
+}

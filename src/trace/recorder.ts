@@ -1,0 +1,104 @@
+/**
+ * The recorder: joins the CPU's instruction capture and the machine's events (exceptions, device
+ * accesses, UART bytes, semihosting calls, data accesses) into one ordered record stream and writes it to
+ * a trace file. It exists only while tracing: an untraced run has no capture hook and no observer.
+ *
+ * Events are placed after the instruction during which they happened (an exception after the instruction
+ * that raised it or, for an IRQ, after the last instruction before it was taken) and carry its cycle; an
+ * event of an instruction the trace window left out is left out too.
+ */
+import type { CaptureOptions, CapturedInsn } from '../cpu/trace-capture.ts';
+import type { Machine } from '../machine/machine.ts';
+import { REG_NAMES, type EventRecord, type InsnRecord, type TraceEvent, type TraceHeader } from './records.ts';
+import { TraceWriter } from './writer.ts';
+
+export interface RecorderOptions extends CaptureOptions {
+  path: string;
+  header: Omit<TraceHeader, 'version' | 'source'>;
+}
+
+export class Recorder {
+  private readonly writer: TraceWriter;
+  private readonly capture;
+  /** Events from the machine, in order; the memory accesses of the capture, in order. */
+  private readonly events: EventRecord[] = [];
+  private readonly memEvents: EventRecord[] = [];
+  private instructions = 0;
+  /** The instruction written last: events with its index follow it. */
+  private last = { i: -1, cycle: 0 };
+
+  constructor(
+    private readonly machine: Machine,
+    options: RecorderOptions,
+  ) {
+    this.writer = new TraceWriter(options.path, { version: 0, source: 'handset', ...options.header });
+    this.capture = machine.cpu.startTrace(options, {
+      insn: (c) => {
+        this.flushEvents(c.i);
+        this.writer.writeInsn(toRecord(c));
+        this.instructions++;
+        this.last = { i: c.i, cycle: c.cycle };
+      },
+      mem: (m) => {
+        this.memEvents.push({ kind: 'mem', address: m.address, size: m.size, write: m.write, value: m.value, i: m.i, cycle: 0 });
+      },
+    });
+    const event = (e: TraceEvent) => this.events.push({ ...e, i: this.capture.currentIndex, cycle: 0 });
+    machine.observer = {
+      mmio: (device, register, offset, size, write, value) =>
+        event({ kind: 'mmio', device, register, offset, size, write, value }),
+      uart: (port, direction, byte) => event({ kind: 'uart', port, direction, byte }),
+      semihosting: (op, param, result, exit) => event({ kind: 'semihosting', op, param, result, exit }),
+      exception: (exception, vector, returnAddress) => event({ kind: 'exception', exception, vector, returnAddress }),
+    };
+    machine.afterSlice = () => this.drain();
+  }
+
+  /** Instruction records written so far. */
+  get written(): number {
+    return this.instructions;
+  }
+
+  /** Writes what is left and closes the file; the machine is no longer observed. */
+  finish(): void {
+    this.capture.finish();
+    this.drain();
+    this.flushEvents(Infinity);
+    this.writer.close();
+    this.capture.dispose();
+    this.machine.observer = undefined;
+    this.machine.afterSlice = undefined;
+  }
+
+  private drain(): void {
+    this.capture.drain();
+  }
+
+  /**
+   * Takes the events of instructions before `index` off both queues, in instruction order, and writes those
+   * that belong to the instruction written last.
+   */
+  private flushEvents(index: number): void {
+    let a = 0;
+    let b = 0;
+    const { events, memEvents } = this;
+    while (true) {
+      const ea = a < events.length && events[a].i < index ? events[a] : undefined;
+      const eb = b < memEvents.length && memEvents[b].i < index ? memEvents[b] : undefined;
+      if (ea === undefined && eb === undefined) break;
+      const next = eb === undefined || (ea !== undefined && ea.i <= eb.i) ? (a++, ea!) : (b++, eb);
+      if (next.i === this.last.i) this.writer.writeEvent({ ...next, cycle: this.last.cycle });
+    }
+    events.splice(0, a);
+    memEvents.splice(0, b);
+  }
+}
+
+function toRecord(c: CapturedInsn): InsnRecord {
+  const regs: InsnRecord['regs'] = {};
+  let k = 0;
+  for (let bit = 0; bit < REG_NAMES.length; bit++) {
+    if (c.mask & (1 << bit)) regs[REG_NAMES[bit]] = c.values[k++];
+  }
+  return { kind: 'insn', i: c.i, cycle: c.cycle, pc: c.pc, insn: c.insn, thumb: c.thumb, mode: c.mode, regs };
+}

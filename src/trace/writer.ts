@@ -1,0 +1,367 @@
+/**
+ * Writes a trace file (docs/trace-format.md): records go into a chunk buffer, delta-encoded against the
+ * running state; every `chunkInstructions` instructions the chunk is compressed and appended, and close()
+ * appends the chunk index and the footer. The per-instruction path allocates nothing.
+ */
+import { closeSync, openSync, writeSync } from 'node:fs';
+import { crc32, deflateRawSync } from 'node:zlib';
+import {
+  ByteWriter,
+  DEFAULT_CHUNK_INSTRUCTIONS,
+  encodingSize,
+  EVENT_CODES,
+  EVENT_TAG,
+  EXCEPTION_KINDS,
+  FILE_HEADER_SIZE,
+  FILE_MAGIC,
+  FIRST_STATUS_REGISTER,
+  FOOTER_MAGIC,
+  FOOTER_SIZE,
+  FORMAT_VERSION,
+  INDEX_ENTRY_SIZE,
+  INSN_CYCLES,
+  INSN_INDEX_JUMP,
+  INSN_MODE,
+  INSN_PC_JUMP,
+  INSN_REGS,
+  INSN_THUMB,
+  INSN_WIDE,
+  KEYFRAME_SIZE,
+  putVarU32,
+  statusDelta,
+  TraceFileError,
+  UART_DIRECTIONS,
+  zigzag32,
+} from './format.ts';
+import { REG_INDEX, REG_NAMES, type EventRecord, type InsnRecord, type RegName, type TraceHeader } from './records.ts';
+
+/** What a producer says about its trace. `version` is ignored: the writer writes its own format version. */
+export type TraceHeaderFields = Omit<TraceHeader, 'version'> & { version?: number };
+
+/** A path to create (replaced if it exists), or a file descriptor open for writing at its start. */
+export type TraceSink = string | number;
+
+export interface TraceWriterOptions {
+  /** Instructions per chunk: the seek granularity. */
+  chunkInstructions?: number;
+  /** zlib level, 0 (stored) to 9 (small); default 1, the fastest that compresses (see docs/trace-format.md). */
+  compressionLevel?: number;
+}
+
+const REG_COUNT = REG_NAMES.length;
+/** tag + index jump + cycle delta + PC delta + encoding + mode + mask + every register: the most one instruction takes. */
+const MAX_INSN_BYTES = 1 + 8 + 8 + 5 + 4 + 1 + 3 + REG_COUNT * 5;
+
+interface ChunkEntry {
+  offset: number;
+  storedLength: number;
+  dataLength: number;
+  firstIndex: number;
+  firstCycle: number;
+  instructions: number;
+  crc: number;
+}
+
+export class TraceWriter {
+  private readonly name: string;
+  private readonly fd: number;
+  private readonly ownsFd: boolean;
+  private readonly chunkLimit: number;
+  private readonly level: number;
+  private readonly chunk = new ByteWriter(1 << 18);
+  private readonly chunks: ChunkEntry[] = [];
+  private fileOffset = 0;
+  private closed = false;
+
+  // The running state records are encoded against.
+  private readonly regs = new Int32Array(REG_COUNT);
+  private readonly changed = new Int32Array(REG_COUNT);
+  private cycle = 0;
+  private expectedPc = 0;
+  private mode = 0;
+  /** Index of the last instruction written; -1 before the first. */
+  private lastIndex = -1;
+
+  // The chunk being filled.
+  private chunkInsns = 0;
+  private chunkFirstIndex = 0;
+  private chunkFirstCycle = 0;
+  private strings = new Map<string, number>();
+
+  constructor(sink: TraceSink, header: TraceHeaderFields, options: TraceWriterOptions = {}) {
+    this.chunkLimit = options.chunkInstructions ?? DEFAULT_CHUNK_INSTRUCTIONS;
+    this.level = options.compressionLevel ?? 1;
+    if (!(Number.isInteger(this.chunkLimit) && this.chunkLimit >= 1 && this.chunkLimit <= 0xffffffff)) {
+      throw new RangeError(`chunkInstructions ${this.chunkLimit}: need a whole number from 1 to 2^32-1`);
+    }
+    this.name = typeof sink === 'string' ? sink : `file descriptor ${sink}`;
+    this.ownsFd = typeof sink === 'string';
+    this.fd = typeof sink === 'string' ? this.io(() => openSync(sink, 'w')) : sink;
+    this.writeFileHeader(header);
+    this.startChunk();
+  }
+
+  writeInsn(rec: InsnRecord): void {
+    const i = rec.i;
+    if (!(i > this.lastIndex && Number.isSafeInteger(i)) || rec.pc >>> 0 !== rec.pc || rec.insn >>> 0 !== rec.insn) {
+      throw new RangeError(`${this.name}: bad instruction record after index ${this.lastIndex}: ${JSON.stringify(rec)}`);
+    }
+    if (this.chunkInsns === this.chunkLimit) {
+      this.flushChunk();
+      this.startChunk();
+    }
+    const out = this.chunk;
+    out.reserve(MAX_INSN_BYTES);
+    const b = out.bytes;
+    const tagAt = out.pos++;
+    const thumb = rec.thumb;
+    let tag = thumb ? INSN_THUMB : 0;
+
+    if (this.chunkInsns === 0) {
+      this.chunkFirstIndex = i;
+      this.chunkFirstCycle = rec.cycle;
+    } else if (i !== this.lastIndex + 1) {
+      tag |= INSN_INDEX_JUMP;
+      out.varInt(i - this.lastIndex - 1);
+    }
+    this.lastIndex = i;
+
+    const cycleDelta = rec.cycle - this.cycle;
+    if (cycleDelta !== 1) {
+      tag |= INSN_CYCLES;
+      out.varInt(cycleDelta);
+    }
+    this.cycle = rec.cycle;
+
+    const pc = rec.pc;
+    if (pc !== this.expectedPc) {
+      tag |= INSN_PC_JUMP;
+      out.varU32(zigzag32((pc - this.expectedPc) | 0));
+    }
+    const insn = rec.insn;
+    const size = encodingSize(insn, thumb);
+    let p = out.pos;
+    if (size === 2) {
+      b[p++] = insn;
+      b[p++] = insn >>> 8;
+    } else {
+      if (thumb) tag |= INSN_WIDE;
+      b[p++] = insn;
+      b[p++] = insn >>> 8;
+      b[p++] = insn >>> 16;
+      b[p++] = insn >>> 24;
+    }
+    out.pos = p;
+    this.expectedPc = (pc + size) >>> 0;
+
+    if (rec.mode !== this.mode) {
+      tag |= INSN_MODE;
+      out.u8(rec.mode);
+      this.mode = rec.mode;
+    }
+
+    const mask = this.collectChanges(rec.regs);
+    if (mask !== 0) {
+      tag |= INSN_REGS;
+      const regs = this.regs;
+      const changed = this.changed;
+      p = putVarU32(b, out.pos, mask);
+      for (let k = 0; k < REG_COUNT; k++) {
+        if ((mask & (1 << k)) === 0) continue;
+        const v = changed[k]!;
+        p = putVarU32(b, p, k < FIRST_STATUS_REGISTER ? zigzag32((v - regs[k]!) | 0) : statusDelta(regs[k]!, v));
+        regs[k] = v;
+      }
+      out.pos = p;
+    }
+    b[tagAt] = tag;
+    this.chunkInsns++;
+  }
+
+  writeEvent(ev: EventRecord): void {
+    const out = this.chunk;
+    out.reserve(64);
+    out.u8(EVENT_TAG | EVENT_CODES[ev.kind]);
+    out.varInt(ev.i - (this.chunkInsns === 0 ? -1 : this.lastIndex));
+    out.varInt(ev.cycle - this.cycle);
+    this.cycle = ev.cycle;
+    switch (ev.kind) {
+      case 'exception':
+        out.u8(EXCEPTION_KINDS.indexOf(ev.exception));
+        out.varInt(ev.vector);
+        out.varInt(ev.returnAddress);
+        break;
+      case 'mmio':
+        this.writeString(ev.device);
+        this.writeString(ev.register);
+        out.reserve(32);
+        out.varInt(ev.offset);
+        out.varInt(ev.size);
+        out.u8(ev.write ? 1 : 0);
+        out.varInt(ev.value);
+        break;
+      case 'uart':
+        this.writeString(ev.port);
+        out.reserve(2);
+        out.u8(UART_DIRECTIONS.indexOf(ev.direction));
+        out.u8(ev.byte);
+        break;
+      case 'semihosting':
+        out.varInt(ev.op);
+        out.varInt(ev.param);
+        out.varInt(ev.result);
+        out.u8(ev.exit ? 1 : 0);
+        break;
+      case 'mem':
+        out.varInt(ev.address);
+        out.varInt(ev.size);
+        out.u8(ev.write ? 1 : 0);
+        out.varInt(ev.value);
+        break;
+    }
+  }
+
+  /** Writes the last chunk, the index and the footer, and closes the file if the writer opened it. */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    try {
+      this.flushChunk();
+      this.writeIndexAndFooter();
+    } finally {
+      if (this.ownsFd) this.io(() => closeSync(this.fd));
+    }
+  }
+
+  /** Stops without the index and footer: the file stays unfinished, and the reader refuses it. */
+  abort(): void {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.ownsFd) this.io(() => closeSync(this.fd));
+  }
+
+  /** Puts the record's register values into `changed` and returns the mask of registers it names. */
+  private collectChanges(regs: InsnRecord['regs']): number {
+    let mask = 0;
+    for (const name in regs) {
+      const v = regs[name as RegName];
+      if (v === undefined) continue;
+      const k = REG_INDEX[name as RegName];
+      if (k === undefined || v >>> 0 !== v) {
+        throw new RangeError(`${this.name}: bad register change ${name}=${v} after instruction ${this.lastIndex}`);
+      }
+      this.changed[k] = v;
+      mask |= 1 << k;
+    }
+    return mask;
+  }
+
+  private writeString(s: string): void {
+    const out = this.chunk;
+    const id = this.strings.get(s);
+    if (id !== undefined) {
+      out.reserve(5);
+      out.varU32(id);
+      return;
+    }
+    this.strings.set(s, this.strings.size + 1);
+    const utf8 = Buffer.from(s, 'utf8');
+    out.reserve(10);
+    out.varU32(0);
+    out.varU32(utf8.length);
+    out.bytesOf(utf8);
+  }
+
+  private writeFileHeader(header: TraceHeaderFields): void {
+    const json = Buffer.from(
+      JSON.stringify({
+        source: header.source,
+        cpu: header.cpu,
+        clockHz: header.clockHz,
+        ramSize: header.ramSize,
+        timing: header.timing,
+        imageSha256: header.imageSha256,
+        commandLine: header.commandLine,
+      }),
+      'utf8',
+    );
+    const out = new ByteWriter(FILE_HEADER_SIZE + json.length);
+    out.bytesOf(FILE_MAGIC);
+    out.u16(FORMAT_VERSION);
+    out.u16(0);
+    out.u32(json.length);
+    out.bytesOf(json);
+    this.append(out.bytes.subarray(0, out.pos));
+  }
+
+  /** Starts a chunk with a keyframe of the running state (its first index is filled in at flush). */
+  private startChunk(): void {
+    const out = this.chunk;
+    out.pos = 0;
+    out.u64(0);
+    out.u64(this.cycle);
+    out.u32(this.expectedPc);
+    out.u8(this.mode);
+    for (let k = 0; k < REG_COUNT; k++) out.u32(this.regs[k]!);
+    this.chunkInsns = 0;
+    this.chunkFirstCycle = this.cycle;
+    this.strings = new Map();
+  }
+
+  private flushChunk(): void {
+    const out = this.chunk;
+    if (out.pos === KEYFRAME_SIZE) return; // no records at all: a trace of no chunks
+    const firstIndex = this.chunkInsns > 0 ? this.chunkFirstIndex : this.lastIndex + 1;
+    const end = out.pos;
+    out.pos = 0;
+    out.u64(firstIndex);
+    out.pos = end;
+    const data = out.bytes.subarray(0, end);
+    const stored = deflateRawSync(data, { level: this.level });
+    this.chunks.push({
+      offset: this.fileOffset,
+      storedLength: stored.length,
+      dataLength: data.length,
+      firstIndex,
+      firstCycle: this.chunkFirstCycle,
+      instructions: this.chunkInsns,
+      crc: crc32(data),
+    });
+    this.append(stored);
+  }
+
+  private writeIndexAndFooter(): void {
+    const out = new ByteWriter(this.chunks.length * INDEX_ENTRY_SIZE + FOOTER_SIZE);
+    for (const c of this.chunks) {
+      out.u64(c.offset);
+      out.u32(c.storedLength);
+      out.u32(c.dataLength);
+      out.u64(c.firstIndex);
+      out.u64(c.firstCycle);
+      out.u32(c.instructions);
+      out.u32(c.crc);
+    }
+    const indexCrc = crc32(out.bytes.subarray(0, out.pos));
+    out.u64(this.fileOffset);
+    out.u32(this.chunks.length);
+    out.u32(indexCrc);
+    out.bytesOf(FOOTER_MAGIC);
+    this.append(out.bytes.subarray(0, out.pos));
+  }
+
+  private append(bytes: Uint8Array): void {
+    let done = 0;
+    while (done < bytes.length) done += this.io(() => writeSync(this.fd, bytes, done));
+    this.fileOffset += bytes.length;
+  }
+
+  /** Runs a file operation; a failure becomes a TraceFileError naming the file. */
+  private io<T>(operation: () => T): T {
+    try {
+      return operation();
+    } catch (error) {
+      const message = error instanceof Error ? error.message.split(', ')[0] : String(error);
+      throw new TraceFileError(this.name, `cannot write the trace (${message})`);
+    }
+  }
+}
