@@ -2,31 +2,44 @@
  * `npm run bench`: speed of the emulator measured against raw Unicorn and QEMU in the same run, on the
  * same CPU-bound firmware (firmware/cpu-bound.elf). Reports ratios, which survive a noisy shared machine
  * better than absolute times. Host time is read here only: this is a measuring tool, not the emulation.
+ *
+ * Also: the cycle timing mode against fast, and tracing (handset's trace file against QEMU's
+ * `-singlestep -d exec,cpu` log) on a shortened copy of the image (cpu_bound_passes patched) in a temp dir.
  */
 import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, statfsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { patchedCopy } from './bench/elf-patch.ts';
+import { handsetTraced, qemuTraced } from './bench/trace-bench.ts';
 import { runRawUnicorn } from '../src/cpu/raw-baseline.ts';
 import { loadImage } from '../src/loader/image.ts';
-import { Machine, memoryLayout } from '../src/machine/machine.ts';
+import { Machine, memoryLayout, type TimingMode } from '../src/machine/machine.ts';
 import type { BlockClockKind } from '../src/cpu/block-clock.ts';
 
 const IMAGE = 'firmware/cpu-bound.elf';
 const RAM = 128 * 1024 * 1024;
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+/** Passes of cpu-bound's outer loop (8196 instructions each) for the tracing workload: ~2.0 M instructions. */
+const TRACE_PASSES = Number(process.env.BENCH_TRACE_PASSES ?? 244);
+/** QEMU's exec,cpu log takes ~300 bytes per instruction. */
+const QEMU_LOG_BYTES_PER_PASS = 8196 * 300;
+
 
 function ms(start: bigint): number {
   return Number(process.hrtime.bigint() - start) / 1e6;
 }
 
-function ours(blockClock: BlockClockKind): { ms: number; insns: number } {
+function ours(blockClock: BlockClockKind, timing: TimingMode = 'fast'): { ms: number; insns: number; cycles: number } {
   const image = loadImage(IMAGE, {}, memoryLayout(RAM));
-  const machine = new Machine({ cpu: 'arm926', ramSize: RAM, blockClock });
+  const machine = new Machine({ cpu: 'arm926', ramSize: RAM, blockClock, timing });
   try {
     machine.load(image);
     const start = process.hrtime.bigint();
     const outcome = machine.run();
     const elapsed = ms(start);
     if (outcome.kind !== 'exit' || outcome.status !== 0) throw new Error(`cpu-bound did not exit 0: ${JSON.stringify(outcome)}`);
-    return { ms: elapsed, insns: machine.instructions };
+    return { ms: elapsed, insns: machine.instructions, cycles: machine.cycles };
   } finally {
     machine.close();
   }
@@ -69,6 +82,7 @@ function best<T>(n: number, f: () => T, key: (t: T) => number): T {
 }
 
 const native = best(ROUNDS, () => ours('native'), (r) => r.ms);
+const cycle = best(ROUNDS, () => ours('native', 'cycle'), (r) => r.ms);
 const js = ours('js');
 const rawMs = best(ROUNDS, raw, (x) => x);
 const qemuMs = best(ROUNDS, () => qemu() ?? Infinity, (x) => x);
@@ -87,4 +101,47 @@ if (Number.isFinite(qemuMs)) {
 console.log(`ratio handset/raw Unicorn = ${(rawMs / native.ms).toFixed(2)} (target >= 0.8)`);
 if (Number.isFinite(qemuMs)) {
   console.log(`ratio handset/QEMU = ${(qemuMs / native.ms).toFixed(2)} (whole process), ${(qemuNet / native.ms).toFixed(2)} (minus QEMU start-up)`);
+}
+
+// cycle timing mode against fast, same image, native block clock
+console.log(`handset cycle (native block clock) ${(cycle.insns / cycle.ms / 1000).toFixed(1)} MIPS, CPI ${(cycle.cycles / cycle.insns).toFixed(3)}`);
+console.log(`ratio cycle/fast = ${((cycle.insns / cycle.ms) / (native.insns / native.ms)).toFixed(2)} (target >= 0.5)`);
+
+// tracing: handset's trace file against QEMU's per-instruction log, on a shortened copy of the image
+const dir = mkdtempSync(join(tmpdir(), 'handset-bench-'));
+try {
+  const fs = statfsSync(dir);
+  // QEMU's log gets at most half the free space
+  const passes = Math.max(1, Math.min(TRACE_PASSES, Math.floor((fs.bavail * fs.bsize) / 2 / QEMU_LOG_BYTES_PER_PASS)));
+  const image = join(dir, 'cpu-bound-short.elf');
+  patchedCopy(IMAGE, image, 'cpu_bound_passes', passes);
+  const traceFile = join(dir, 'handset.trace');
+  const h = best(ROUNDS, () => {
+    rmSync(traceFile, { force: true });
+    return handsetTraced(image, traceFile);
+  }, (r) => r.ms);
+  rmSync(traceFile, { force: true });
+  // QEMU's instructions: the log's Trace lines, counted on the first successful round (the same every round)
+  let qemuInsns: number | undefined;
+  const q = best(ROUNDS, () => {
+    const r = qemuTraced(image, join(dir, 'qemu.log'), qemuInsns === undefined);
+    if (r !== undefined && qemuInsns === undefined) qemuInsns = r.insns;
+    return r;
+  }, (r) => r?.ms ?? Infinity);
+  const rate = (n: number, t: number) => (n / t / 1000).toFixed(2);
+  const perInsn = (b: number, n: number) => (b / n).toFixed(2);
+  console.log(`trace workload: copy with cpu_bound_passes=${passes}, ${h.insns} instructions`);
+  console.log(`handset --trace (whole run)        ${rate(h.insns, h.ms)} M insn/s, ${perInsn(h.bytes, h.insns)} B/insn (${h.bytes} B)`);
+  if (q !== undefined && qemuInsns !== undefined) {
+    const n = qemuInsns;
+    const same = n === h.insns ? "= handset's count" : `handset counts ${h.insns}`;
+    console.log(`qemu -d exec,cpu (whole process)   ${rate(n, q.ms)} M insn/s, ${perInsn(q.bytes, n)} B/insn (${q.bytes} B; -singlestep, no nochain; ${n} Trace lines ${same})`);
+    const size = (h.bytes / h.insns) / (q.bytes / n);
+    console.log(`ratio trace throughput handset/QEMU = ${((h.insns / h.ms) / (n / q.ms)).toFixed(2)} (target >= 10)`);
+    console.log(`ratio trace bytes/insn handset/QEMU = ${size.toFixed(4)} = 1/${(1 / size).toFixed(0)} (target <= 0.1)`);
+  } else {
+    console.log('qemu-system-arm traced run failed');
+  }
+} finally {
+  rmSync(dir, { recursive: true, force: true });
 }

@@ -1,10 +1,10 @@
-// Bundles the CLI (src/cli/handset.ts and everything it imports) into dist/handset.js, and the benchmark
-// (tools/bench.ts) into dist/bench.js, with esbuild.
+// Bundles the CLI (src/cli/handset.ts and everything it imports) into dist/handset.js, and the tools
+// (tools/bench.ts, tools/golden-update.ts) into dist/, with esbuild.
 // npm packages stay external: koffi loads a native addon and capstone ships its own files.
 import { build } from 'esbuild';
 
 await build({
-  entryPoints: { handset: 'src/cli/handset.ts', bench: 'tools/bench.ts' },
+  entryPoints: { handset: 'src/cli/handset.ts', bench: 'tools/bench.ts', 'golden-update': 'tools/golden-update.ts' },
   outdir: 'dist',
   bundle: true,
   platform: 'node',
