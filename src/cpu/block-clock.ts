@@ -9,7 +9,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { REG, unicorn, type Unicorn } from './unicorn-ffi.ts';
+import { REG, UC_HOOK_BLOCK, UC_HOOK_EDGE_GENERATED, unicorn, type Unicorn } from './unicorn-ffi.ts';
 
 /**
  * What a block costs: its instructions and cycles when it runs to its end, plus what its exit costs once
@@ -97,22 +97,30 @@ class JsBlockClock implements BlockClock {
   private readonly cache = new Map<number, { size: number; cost: BlockCost }>();
   private prev: { address: number; size: number; cost: BlockCost } | undefined;
   private readonly returnStack: number[] = [];
-  private readonly callback: unknown;
-  private readonly hook: number;
+  private readonly callbacks: unknown[];
+  private readonly hooks: number[] = [];
 
   constructor(
     private readonly uc: Handle,
     private readonly cost: BlockCostFn,
   ) {
     const u = unicorn();
-    this.callback = u.koffi.register(
+    const onBlock = u.koffi.register(
       (_uc: unknown, address: number, size: number) => this.onBlock(Number(address), size),
       u.koffi.pointer(u.codeHook),
     );
-    const out = [0];
-    const err = u.uc_hook_add(uc, out, 8, this.callback, null, 1, 0);
-    if (err !== 0) throw new Error(`uc_hook_add(BLOCK) failed: ${u.uc_strerror(err)}`);
-    this.hook = out[0];
+    // Unicorn generated a block (again, after code was rewritten): cost it again (as block-clock.c does).
+    const onTranslated = u.koffi.register(
+      (_uc: unknown, cur: unknown) => this.cache.delete(Number(u.koffi.decode(cur, u.tb).pc)),
+      u.koffi.pointer(u.edgeHook),
+    );
+    this.callbacks = [onBlock, onTranslated];
+    for (const [type, cb] of [[UC_HOOK_BLOCK, onBlock], [UC_HOOK_EDGE_GENERATED, onTranslated]] as const) {
+      const out = [0];
+      const err = u.uc_hook_add(uc, out, type, cb, null, 1, 0);
+      if (err !== 0) throw new Error(`uc_hook_add(${type}) failed: ${u.uc_strerror(err)}`);
+      this.hooks.push(out[0]);
+    }
   }
 
   private onBlock(address: number, size: number): void {
@@ -191,8 +199,8 @@ class JsBlockClock implements BlockClock {
 
   dispose(): void {
     const u = unicorn();
-    u.uc_hook_del(this.uc, this.hook);
-    u.koffi.unregister(this.callback as never);
+    for (const h of this.hooks) u.uc_hook_del(this.uc, h);
+    for (const cb of this.callbacks) u.koffi.unregister(cb as never);
   }
 }
 
@@ -215,7 +223,7 @@ function bindNative() {
   return {
     costProto,
     create: lib.func('void *hs_block_clock_new(void *state, void *scratch, hs_cost_fn *cost)'),
-    install: lib.func('int hs_block_clock_install(uc_engine_ptr uc, void *bc, _Out_ size_t *hook)'),
+    install: lib.func('int hs_block_clock_install(uc_engine_ptr uc, void *bc, _Inout_ size_t *hooks)'),
     breakEdge: lib.func('void hs_block_clock_break(void *bc)'),
     forget: lib.func('void hs_block_clock_forget(void *bc, uint64_t begin, uint64_t end)'),
     free: lib.func('void hs_block_clock_free(void *bc)'),
@@ -229,7 +237,7 @@ export class NativeBlockClock implements BlockClock {
   private readonly view: DataView;
   private readonly callback: unknown;
   private readonly native: unknown;
-  private readonly hook: number;
+  private readonly hooks: number[];
 
   constructor(
     private readonly uc: Handle,
@@ -256,10 +264,10 @@ export class NativeBlockClock implements BlockClock {
     const native = nativeLib.create(this.state, this.scratch, this.callback);
     if (native === null) throw new Error('hs_block_clock_new: out of memory');
     this.native = native;
-    const hook = [0];
-    const err = nativeLib.install(uc, native, hook);
+    const hooks = [0, 0];
+    const err = nativeLib.install(uc, native, hooks);
     if (err !== 0) throw new Error(`hs_block_clock_install failed: ${u.uc_strerror(err)}`);
-    this.hook = hook[0];
+    this.hooks = hooks;
   }
 
   private u64(offset: number): number {
@@ -311,7 +319,7 @@ export class NativeBlockClock implements BlockClock {
 
   dispose(): void {
     const u = unicorn();
-    u.uc_hook_del(this.uc, this.hook);
+    for (const h of this.hooks) u.uc_hook_del(this.uc, h);
     nativeLib!.free(this.native);
     u.koffi.unregister(this.callback as never);
     u.koffi.free(this.state as never);

@@ -69,6 +69,7 @@ export class Cpu {
   private readonly costCache = new Map<number, { block: DecodedBlock; costs: number[]; timing: BlockTiming }>();
   private readonly scratch = new Uint32Array(1);
   private closed = false;
+  private capture: TraceCapture | undefined;
 
   constructor(options: CpuOptions) {
     this.model = CPU_MODELS[options.model];
@@ -79,7 +80,8 @@ export class Cpu {
     this.check(this.u.uc_ctl_int(this.uc, UC_CTL_CPU_MODEL_WRITE, 'int', this.model.ucModel), 'set cpu model');
     this.addIntrHook();
     this.clock = createBlockClock(options.blockClock ?? 'native', this.uc, (address, size) => {
-      const { costs, timing } = this.blockCosts(address, size);
+      // The clock asks only for blocks it has not seen or that were translated again: decode afresh.
+      const { costs, timing } = this.decodeAndCost(address, size);
       return { insns: costs.length, cycles: costs.reduce((a, b) => a + b, 0), takenDelta: timing.takenDelta, call: timing.call, ret: timing.ret };
     });
   }
@@ -253,7 +255,14 @@ export class Cpu {
     if (!(this.clock instanceof NativeBlockClock)) {
       throw new CpuError('tracing needs the native helper build/libhandset-native.so (run npm run setup)');
     }
-    return new TraceCapture(this.uc, this.clock.state, options, (address) => this.costCache.get(address), sink);
+    this.capture = new TraceCapture(this.uc, this.clock.state, options, (address) => this.costCache.get(address), sink);
+    return this.capture;
+  }
+
+  /** Stops capturing (the recorder has drained and finished). */
+  stopTrace(): void {
+    this.capture?.dispose();
+    this.capture = undefined;
   }
 
   /** Performs the architectural entry into `kind` with the given preferred return address. */
@@ -322,10 +331,10 @@ export class Cpu {
 
   // ---- internals ----
 
-  /** Decoded instructions and per-instruction costs of a block, cached by address. */
-  blockCosts(address: number, size: number): { block: DecodedBlock; costs: number[]; timing: BlockTiming } {
-    const cached = this.costCache.get(address);
-    if (cached !== undefined && cached.block.size === size) return cached;
+  /** Decodes and costs the block at `address` from memory now, replacing what was cached for it. */
+  private decodeAndCost(address: number, size: number): { block: DecodedBlock; costs: number[]; timing: BlockTiming } {
+    // Captured records of the old code at this address must be decoded with the old code.
+    if (this.capture !== undefined && this.costCache.has(address)) this.capture.drain();
     const block = decodeBlock(address, size, this.thumb, this.readVirtual(address, size) ?? new Uint8Array(size));
     const timing = this.coster(block);
     const entry = { block, costs: timing.costs, timing };

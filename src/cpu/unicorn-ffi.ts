@@ -15,6 +15,7 @@ export const UC_HOOK_BLOCK = 1 << 3;
 export const UC_HOOK_MEM_READ = 1 << 10;
 export const UC_HOOK_MEM_WRITE = 1 << 11;
 export const UC_HOOK_INSN_INVALID = 1 << 14;
+export const UC_HOOK_EDGE_GENERATED = 1 << 15;
 
 export const UC_PROT_ALL = 7;
 
@@ -76,6 +77,8 @@ function bind() {
     val: 'uint64_t',
   });
   const intrHook = koffi.proto('void uc_cb_hookintr_t(uc_engine_ptr uc, uint32_t intno, void *user_data)');
+  const tb = koffi.struct('uc_tb', { pc: 'uint64_t', icount: 'uint16_t', size: 'uint16_t' });
+  const edgeHook = koffi.proto('void uc_hook_edge_gen_t(uc_engine_ptr uc, uc_tb *cur, uc_tb *prev, void *user_data)');
   const insnInvalidHook = koffi.proto('bool uc_cb_hookinsn_invalid_t(uc_engine_ptr uc, void *user_data)');
   const codeHook = koffi.proto(
     'void uc_cb_hookcode_t(uc_engine_ptr uc, uint64_t address, uint32_t size, void *user_data)',
@@ -94,6 +97,8 @@ function bind() {
     engine,
     cpReg,
     intrHook,
+    tb,
+    edgeHook,
     insnInvalidHook,
     codeHook,
     memHook,

@@ -65,7 +65,7 @@ export class Recorder {
     this.drain();
     this.flushEvents(Infinity);
     this.writer.close();
-    this.capture.dispose();
+    this.machine.cpu.stopTrace();
     this.machine.observer = undefined;
     this.machine.afterSlice = undefined;
   }

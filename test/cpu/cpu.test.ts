@@ -124,3 +124,47 @@ t.test('an error thrown in a callback stops the CPU and is rethrown after uc_emu
   t.throws(() => cpu.run(1_000_000), /device exploded/, 'the next run retries the access: no stale error state');
   cpu.close();
 });
+
+// A coster that marks what the clock must do at block exits: every instruction 1 cycle; a block ending in
+// a branch adds 10 when it is taken; BL pushes the return stack; BX LR pops it (+100 predicted, +1000
+// mispredicted, +5000 empty).
+const markingCoster = (block: import('../../src/cpu/decode.ts').DecodedBlock) => {
+  const last = block.insns[block.insns.length - 1].encoding;
+  const isBranch = (last & 0x0e000000) === 0x0a000000;
+  const isBl = isBranch && (last & 0x01000000) !== 0;
+  const isReturn = (last & 0x0fffffff) === 0x012fff1e;
+  return {
+    costs: block.insns.map(() => 1),
+    takenDelta: isBranch && !isBl ? 10 : 0,
+    call: isBl,
+    ret: isReturn ? { correct: 100, wrong: 1000, empty: 5000 } : undefined,
+  };
+};
+
+for (const kind of ['native', 'js'] as const) {
+  t.test(`${kind} block clock: taken branches, calls and returns are charged at the next block`, async (t) => {
+    // 3 loop iterations: BNE taken twice, falls through once. Then BL f / BX LR (predicted), then a
+    // return with an empty stack (BX LR to a return address nobody pushed).
+    const code = assemble(`
+      mov r1, #3
+    1: subs r1, r1, #1
+      bne 1b
+      bl f
+      ldr lr, =g
+      bx lr
+    f: bx lr
+    g: svc #0x11
+      .ltorg
+    `);
+    const cpu = new Cpu({ model: 'arm926', blockClock: kind, coster: markingCoster });
+    cpu.mapRam(0, 16 << 20);
+    cpu.writeMemory(ORIGIN, code);
+    cpu.setReg(15, ORIGIN);
+    t.equal(cpu.run(Number.MAX_SAFE_INTEGER).kind, 'exception');
+    // Instructions: mov, 3 x (subs, bne), bl, bx (in f), ldr, bx, svc = 1 + 6 + 1 + 1 + 1 + 1 + 1 = 12.
+    t.equal(cpu.clock.insns, 12);
+    // Extra: two taken BNE (+10 each), one predicted return (+100), one return with an empty stack (+5000).
+    t.equal(cpu.clock.cycles, 12 + 20 + 100 + 5000);
+    cpu.close();
+  });
+}

@@ -7,8 +7,9 @@
  * Costs come from the TypeScript side: on a cache miss the hook calls `cost_fn(address, size)`, which
  * decodes the block and writes its cost into the shared `hs_block_cost`. Costs that depend on where the
  * block went next (a taken branch, a return predicted by the return stack) are charged when the next
- * block starts. Entries are keyed by address and size; `hs_block_clock_forget` drops a range when code is
- * rewritten.
+ * block starts. Entries are keyed by address and size. A block that Unicorn translates (again) is costed
+ * again: after the guest rewrites code, QEMU retranslates it at the same address, often with the same
+ * size, so the EDGE_GENERATED hook, which Unicorn calls whenever it generates a block, drops the entry.
  */
 #include <stdlib.h>
 #include "handset-native.h"
@@ -123,8 +124,18 @@ hs_block_clock *hs_block_clock_new(hs_clock_state *state, hs_block_cost *scratch
   return bc;
 }
 
-int hs_block_clock_install(uc_engine *uc, hs_block_clock *bc, size_t *hook) {
-  return uc_hook_add(uc, hook, UC_HOOK_BLOCK, (void *)block_hook, bc, 1, 0);
+static void translated_hook(uc_engine *uc, uc_tb *cur, uc_tb *prev, void *user_data) {
+  hs_block_clock *bc = user_data;
+  (void)uc;
+  (void)prev;
+  entry *e = &bc->cache[(cur->pc >> 1) & (CACHE_SIZE - 1)];
+  if (e->address == (uint32_t)cur->pc) e->size = 0;
+}
+
+int hs_block_clock_install(uc_engine *uc, hs_block_clock *bc, size_t *hooks) {
+  int err = uc_hook_add(uc, &hooks[0], UC_HOOK_BLOCK, (void *)block_hook, bc, 1, 0);
+  if (err == 0) err = uc_hook_add(uc, &hooks[1], UC_HOOK_EDGE_GENERATED, (void *)translated_hook, bc, 1, 0);
+  return err;
 }
 
 /* Forgets the previous block (after an exception or a host write of PC: no branch edge to charge). */

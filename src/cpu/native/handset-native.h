@@ -14,6 +14,13 @@ int uc_hook_add(uc_engine *uc, size_t *hh, int type, void *callback, void *user_
 
 #define UC_HOOK_CODE (1 << 2)
 #define UC_HOOK_BLOCK (1 << 3)
+#define UC_HOOK_EDGE_GENERATED (1 << 15)
+
+typedef struct {
+  uint64_t pc;
+  uint16_t icount;
+  uint16_t size;
+} uc_tb;
 #define UC_ARM_REG_CPSR 3
 
 /* The virtual clock as the block hook keeps it; TypeScript reads and writes it through a DataView. */
