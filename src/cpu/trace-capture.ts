@@ -13,18 +13,20 @@ const CAPACITY = 8 * 1024 * 1024;
 const INSN_HEADER = 36;
 const MEM_RECORD = 24;
 
-export interface CapturedInsn {
-  i: number;
-  cycle: number;
-  pc: number;
-  insn: number;
-  size: 2 | 4;
-  thumb: boolean;
-  mode: number;
-  /** Bit n set: register REG_NAMES[n] changed; `values` holds the new values in bit order. */
-  mask: number;
-  values: number[];
-}
+/**
+ * One captured instruction, handed over without allocating: bit n of `mask` set means register
+ * REG_NAMES[n] changed and `values[n]` is its new value (`values` is reused: copy what you keep).
+ */
+export type CapturedInsn = (
+  i: number,
+  cycle: number,
+  pc: number,
+  insn: number,
+  thumb: boolean,
+  mode: number,
+  mask: number,
+  values: Uint32Array,
+) => void;
 
 export interface CapturedMem {
   i: number;
@@ -45,8 +47,14 @@ export interface CaptureOptions {
 }
 
 export interface CaptureSink {
-  insn(record: CapturedInsn): void;
+  insn: CapturedInsn;
   mem(record: CapturedMem): void;
+}
+
+/** A block's instructions by address and the cycles before each (prefix sums of its costs). */
+interface BlockIndex {
+  ordinal: Map<number, number>;
+  prefix: number[];
 }
 
 type Handle = Parameters<ReturnType<typeof unicorn>['uc_emu_stop']>[0];
@@ -78,6 +86,8 @@ export class TraceCapture {
   private readonly view: DataView;
   private readonly hooks = [0, 0];
   private readonly flushCallback: unknown;
+  private readonly values = new Uint32Array(REG_IDS.length);
+  private readonly indexes = new WeakMap<object, BlockIndex>();
 
   constructor(
     private readonly uc: Handle,
@@ -118,39 +128,52 @@ export class TraceCapture {
     const sink = this.sink;
     const used = lib!.used(this.native);
     const v = this.view;
+    const bytes = this.bytes;
+    const values = this.values;
+    // Consecutive records mostly come from one block: look it up once.
+    let lastAddress = -1;
+    let entry: { block: DecodedBlock; costs: number[] } | undefined;
+    let index: BlockIndex | undefined;
     let p = 0;
     while (p < used) {
-      if (this.bytes[p] === 2) {
+      if (bytes[p] === 2) {
         sink.mem({
-          size: this.bytes[p + 1],
-          write: this.bytes[p + 2] !== 0,
+          size: bytes[p + 1],
+          write: bytes[p + 2] !== 0,
           address: v.getUint32(p + 4, true),
           value: v.getUint32(p + 8, true),
-          i: Number(v.getBigUint64(p + 16, true)),
+          i: u64(v, p + 16),
         });
         p += MEM_RECORD;
         continue;
       }
       const mask = v.getUint32(p + 8, true);
-      const values: number[] = [];
       let q = p + INSN_HEADER;
       for (let m = mask; m !== 0; m &= m - 1) {
-        values.push(v.getUint32(q, true));
+        values[31 - Math.clz32(m & -m)] = v.getUint32(q, true);
         q += 4;
       }
       const pc = v.getUint32(p + 4, true);
-      const located = this.locate(v.getUint32(p + 12, true), pc);
-      sink.insn({
-        i: Number(v.getBigUint64(p + 16, true)) + located.ordinal,
-        cycle: Number(v.getBigUint64(p + 24, true)) + located.prefix,
+      const blockAddress = v.getUint32(p + 12, true);
+      if (blockAddress !== lastAddress || entry === undefined) {
+        lastAddress = blockAddress;
+        entry = this.blockAt(blockAddress);
+        index = entry && this.indexOf(entry);
+      }
+      const k = index?.ordinal.get(pc);
+      if (entry === undefined || index === undefined || k === undefined) {
+        throw new Error(`trace capture: no decoded instruction at 0x${pc.toString(16)} (block 0x${blockAddress.toString(16)})`);
+      }
+      sink.insn(
+        u64(v, p + 16) + k,
+        u64(v, p + 24) + index.prefix[k],
         pc,
-        insn: located.encoding,
-        size: located.size,
-        thumb: (this.bytes[p + 1] & 1) !== 0,
-        mode: this.bytes[p + 2],
+        entry.block.insns[k].encoding,
+        (bytes[p + 1] & 1) !== 0,
+        bytes[p + 2],
         mask,
         values,
-      });
+      );
       p = q;
     }
     lib!.clear(this.native);
@@ -168,17 +191,25 @@ export class TraceCapture {
     u.koffi.unregister(this.flushCallback as never);
   }
 
-  /** The instruction's place in its block, encoding and the cycles before it, from the block's cached decode. */
-  private locate(blockAddress: number, pc: number): { ordinal: number; encoding: number; size: 2 | 4; prefix: number } {
-    const entry = this.blockAt(blockAddress);
-    if (entry !== undefined) {
-      let prefix = 0;
-      const insns = entry.block.insns;
-      for (let k = 0; k < insns.length; k++) {
-        if (insns[k].address === pc) return { ordinal: k, encoding: insns[k].encoding, size: insns[k].size, prefix };
-        prefix += entry.costs[k];
-      }
+  private indexOf(entry: { block: DecodedBlock; costs: number[] }): BlockIndex {
+    let index = this.indexes.get(entry);
+    if (index === undefined) {
+      const ordinal = new Map<number, number>();
+      const prefix: number[] = [];
+      let sum = 0;
+      entry.block.insns.forEach((insn, k) => {
+        ordinal.set(insn.address, k);
+        prefix.push(sum);
+        sum += entry.costs[k];
+      });
+      index = { ordinal, prefix };
+      this.indexes.set(entry, index);
     }
-    throw new Error(`trace capture: no decoded instruction at 0x${pc.toString(16)} (block 0x${blockAddress.toString(16)})`);
+    return index;
   }
+}
+
+/** A little-endian u64 as a Number (exact below 2^53). */
+function u64(v: DataView, offset: number): number {
+  return v.getUint32(offset, true) + v.getUint32(offset + 4, true) * 2 ** 32;
 }

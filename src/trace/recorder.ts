@@ -7,9 +7,9 @@
  * that raised it or, for an IRQ, after the last instruction before it was taken) and carry its cycle; an
  * event of an instruction the trace window left out is left out too.
  */
-import type { CaptureOptions, CapturedInsn } from '../cpu/trace-capture.ts';
+import type { CaptureOptions } from '../cpu/trace-capture.ts';
 import type { Machine } from '../machine/machine.ts';
-import { REG_NAMES, type EventRecord, type InsnRecord, type TraceEvent, type TraceHeader } from './records.ts';
+import type { EventRecord, TraceEvent, TraceHeader } from './records.ts';
 import { TraceWriter } from './writer.ts';
 
 export interface RecorderOptions extends CaptureOptions {
@@ -25,7 +25,8 @@ export class Recorder {
   private readonly memEvents: EventRecord[] = [];
   private instructions = 0;
   /** The instruction written last: events with its index follow it. */
-  private last = { i: -1, cycle: 0 };
+  private lastIndex = -1;
+  private lastCycle = 0;
 
   constructor(
     private readonly machine: Machine,
@@ -33,11 +34,12 @@ export class Recorder {
   ) {
     this.writer = new TraceWriter(options.path, { version: 0, source: 'handset', ...options.header });
     this.capture = machine.cpu.startTrace(options, {
-      insn: (c) => {
-        this.flushEvents(c.i);
-        this.writer.writeInsn(toRecord(c));
+      insn: (i, cycle, pc, insn, thumb, mode, mask, values) => {
+        if (this.events.length + this.memEvents.length > 0) this.flushEvents(i);
+        this.writer.writeInsnFields(i, cycle, pc, insn, thumb, mode, mask, values);
         this.instructions++;
-        this.last = { i: c.i, cycle: c.cycle };
+        this.lastIndex = i;
+        this.lastCycle = cycle;
       },
       mem: (m) => {
         this.memEvents.push({ kind: 'mem', address: m.address, size: m.size, write: m.write, value: m.value, i: m.i, cycle: 0 });
@@ -87,18 +89,9 @@ export class Recorder {
       const eb = b < memEvents.length && memEvents[b].i < index ? memEvents[b] : undefined;
       if (ea === undefined && eb === undefined) break;
       const next = eb === undefined || (ea !== undefined && ea.i <= eb.i) ? (a++, ea!) : (b++, eb);
-      if (next.i === this.last.i) this.writer.writeEvent({ ...next, cycle: this.last.cycle });
+      if (next.i === this.lastIndex) this.writer.writeEvent({ ...next, cycle: this.lastCycle });
     }
     events.splice(0, a);
     memEvents.splice(0, b);
   }
-}
-
-function toRecord(c: CapturedInsn): InsnRecord {
-  const regs: InsnRecord['regs'] = {};
-  let k = 0;
-  for (let bit = 0; bit < REG_NAMES.length; bit++) {
-    if (c.mask & (1 << bit)) regs[REG_NAMES[bit]] = c.values[k++];
-  }
-  return { kind: 'insn', i: c.i, cycle: c.cycle, pc: c.pc, insn: c.insn, thumb: c.thumb, mode: c.mode, regs };
 }

@@ -106,6 +106,24 @@ export class TraceWriter {
     if (!(i > this.lastIndex && Number.isSafeInteger(i)) || rec.pc >>> 0 !== rec.pc || rec.insn >>> 0 !== rec.insn) {
       throw new RangeError(`${this.name}: bad instruction record after index ${this.lastIndex}: ${JSON.stringify(rec)}`);
     }
+    this.encodeInsn(i, rec.cycle, rec.pc, rec.insn, rec.thumb, rec.mode, this.collectChanges(rec.regs));
+  }
+
+  /**
+   * The recorder's fast path: the same record without objects. `mask` has bit k set for each changed
+   * register REG_NAMES[k], whose new value is `values[k]`.
+   */
+  writeInsnFields(i: number, cycle: number, pc: number, insn: number, thumb: boolean, mode: number, mask: number, values: ArrayLike<number>): void {
+    if (!(i > this.lastIndex)) throw new RangeError(`${this.name}: instruction ${i} after index ${this.lastIndex}`);
+    const changed = this.changed;
+    for (let m = mask; m !== 0; m &= m - 1) {
+      const k = 31 - Math.clz32(m & -m);
+      changed[k] = values[k] | 0;
+    }
+    this.encodeInsn(i, cycle, pc, insn, thumb, mode, mask);
+  }
+
+  private encodeInsn(i: number, cycle: number, pc: number, insn: number, thumb: boolean, mode: number, mask: number): void {
     if (this.chunkInsns === this.chunkLimit) {
       this.flushChunk();
       this.startChunk();
@@ -114,31 +132,28 @@ export class TraceWriter {
     out.reserve(MAX_INSN_BYTES);
     const b = out.bytes;
     const tagAt = out.pos++;
-    const thumb = rec.thumb;
     let tag = thumb ? INSN_THUMB : 0;
 
     if (this.chunkInsns === 0) {
       this.chunkFirstIndex = i;
-      this.chunkFirstCycle = rec.cycle;
+      this.chunkFirstCycle = cycle;
     } else if (i !== this.lastIndex + 1) {
       tag |= INSN_INDEX_JUMP;
       out.varInt(i - this.lastIndex - 1);
     }
     this.lastIndex = i;
 
-    const cycleDelta = rec.cycle - this.cycle;
+    const cycleDelta = cycle - this.cycle;
     if (cycleDelta !== 1) {
       tag |= INSN_CYCLES;
       out.varInt(cycleDelta);
     }
-    this.cycle = rec.cycle;
+    this.cycle = cycle;
 
-    const pc = rec.pc;
     if (pc !== this.expectedPc) {
       tag |= INSN_PC_JUMP;
       out.varU32(zigzag32((pc - this.expectedPc) | 0));
     }
-    const insn = rec.insn;
     const size = encodingSize(insn, thumb);
     let p = out.pos;
     if (size === 2) {
@@ -154,13 +169,12 @@ export class TraceWriter {
     out.pos = p;
     this.expectedPc = (pc + size) >>> 0;
 
-    if (rec.mode !== this.mode) {
+    if (mode !== this.mode) {
       tag |= INSN_MODE;
-      out.u8(rec.mode);
-      this.mode = rec.mode;
+      out.u8(mode);
+      this.mode = mode;
     }
 
-    const mask = this.collectChanges(rec.regs);
     if (mask !== 0) {
       tag |= INSN_REGS;
       const regs = this.regs;
