@@ -4,7 +4,8 @@
  * appends the chunk index and the footer. The per-instruction path allocates nothing.
  */
 import { closeSync, openSync, writeSync } from 'node:fs';
-import { crc32, deflateRawSync } from 'node:zlib';
+import { crc32 } from 'node:zlib';
+import { ChunkCompressor, type CompressedChunk } from './chunk-compressor.ts';
 import {
   ByteWriter,
   DEFAULT_CHUNK_INSTRUCTIONS,
@@ -72,6 +73,9 @@ export class TraceWriter {
   private readonly chunks: ChunkEntry[] = [];
   private fileOffset = 0;
   private closed = false;
+  private readonly compressor: ChunkCompressor;
+  /** Chunks whose compressed bytes are in the file; the rest are still being compressed. */
+  private chunksWritten = 0;
 
   // The running state records are encoded against.
   private readonly regs = new Int32Array(REG_COUNT);
@@ -97,6 +101,7 @@ export class TraceWriter {
     this.name = typeof sink === 'string' ? sink : `file descriptor ${sink}`;
     this.ownsFd = typeof sink === 'string';
     this.fd = typeof sink === 'string' ? this.io(() => openSync(sink, 'w')) : sink;
+    this.compressor = new ChunkCompressor(this.level);
     this.writeFileHeader(header);
     this.startChunk();
   }
@@ -241,8 +246,10 @@ export class TraceWriter {
     this.closed = true;
     try {
       this.flushChunk();
+      this.appendCompressed(this.compressor.finish());
       this.writeIndexAndFooter();
     } finally {
+      this.compressor.close();
       if (this.ownsFd) this.io(() => closeSync(this.fd));
     }
   }
@@ -251,6 +258,7 @@ export class TraceWriter {
   abort(): void {
     if (this.closed) return;
     this.closed = true;
+    this.compressor.close();
     if (this.ownsFd) this.io(() => closeSync(this.fd));
   }
 
@@ -331,17 +339,20 @@ export class TraceWriter {
     out.u64(firstIndex);
     out.pos = end;
     const data = out.bytes.subarray(0, end);
-    const stored = deflateRawSync(data, { level: this.level });
-    this.chunks.push({
-      offset: this.fileOffset,
-      storedLength: stored.length,
-      dataLength: data.length,
-      firstIndex,
-      firstCycle: this.chunkFirstCycle,
-      instructions: this.chunkInsns,
-      crc: crc32(data),
-    });
-    this.append(stored);
+    // Offset, stored length and CRC are known when the compressed bytes come back (chunks stay in order).
+    this.chunks.push({ offset: 0, storedLength: 0, dataLength: data.length, firstIndex, firstCycle: this.chunkFirstCycle, instructions: this.chunkInsns, crc: 0 });
+    this.appendCompressed(this.compressor.submit(data));
+  }
+
+  /** Appends chunks that came back from the compressor, filling in their index entries. */
+  private appendCompressed(done: CompressedChunk[]): void {
+    for (const { stored, crc } of done) {
+      const entry = this.chunks[this.chunksWritten++];
+      entry.offset = this.fileOffset;
+      entry.storedLength = stored.length;
+      entry.crc = crc;
+      this.append(stored);
+    }
   }
 
   private writeIndexAndFooter(): void {
