@@ -310,6 +310,10 @@ export class Machine {
   }
 
   private connectConsole(): void {
+    // UART1 (the modem port) and UART2/3 have nothing behind them yet: what they send is only traced.
+    this.board.uarts.slice(1).forEach((uart, k) => {
+      uart.onTransmit = (byte) => this.observer?.uart?.(`uart${k + 1}`, 'tx', byte);
+    });
     const console = this.board.uarts[0];
     console.onTransmit = (byte) => {
       this.observer?.uart?.('uart0', 'tx', byte);

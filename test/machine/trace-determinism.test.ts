@@ -52,3 +52,23 @@ t.test('--trace-mem records data accesses after their instruction', async (t) =>
   t.equal(before.pc, 0x0, 'the first access is the literal load of ldr sp, [pc, #0x20]');
   t.equal(mem.address, 0x28);
 });
+
+t.test('events: exceptions, device accesses, UART bytes and semihosting calls follow their instruction', async (t) => {
+  const path = join(dir, 'events.trace');
+  traceRun('firmware/exceptions.elf', path);
+  const records = [...openTrace(path).records()];
+  const kinds = new Set(records.map((r) => r.kind));
+  for (const k of ['insn', 'exception', 'mmio', 'uart', 'semihosting']) t.ok(kinds.has(k as never), `has ${k} events`);
+  const svc = records.findIndex((r) => r.kind === 'exception' && r.exception === 'swi');
+  const before = records[svc - 1] as InsnRecord;
+  t.equal(before.insn & 0x0f000000, 0x0f000000, 'the SWI exception follows the SVC instruction');
+  const next = records.slice(svc + 1).find((r) => r.kind === 'insn') as InsnRecord;
+  t.equal(next.pc, 0x08, 'and the next instruction is the SWI vector');
+  let lastInsn = -1;
+  let misplaced = 0;
+  for (const r of records) {
+    if (r.kind === 'insn') lastInsn = r.i;
+    else if (r.i !== lastInsn) misplaced++;
+  }
+  t.equal(misplaced, 0, 'every event carries the index of the instruction before it');
+});

@@ -15,6 +15,7 @@ import { importQemuLog } from '../../src/trace/qemu-import.ts';
 import { openTrace } from '../../src/trace/reader.ts';
 import type { InsnRecord } from '../../src/trace/records.ts';
 import { qemuTrace, traceRun } from '../helpers/trace-run.ts';
+import { buildUnseenProgram } from '../helpers/unseen-program.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'handset-trace-'));
 const segmentsOf = (image: string) => loadImage(image, {}, memoryLayout(128 * 1024 * 1024)).segments;
@@ -39,6 +40,17 @@ for (const { name, cpu } of ARCH_IMAGES) {
     t.same(result, { same: true, instructions: run.instructions });
   });
 }
+
+t.test('an unseen newlib C program: fast trace equals QEMU\'s, instruction for instruction', async (t) => {
+  const image = buildUnseenProgram();
+  const ours = join(dir, 'unseen.trace');
+  const log = join(dir, 'unseen.qlog');
+  const run = traceRun(image, ours);
+  t.equal(qemuTrace(image, log), 7);
+  t.equal(run.status, 7);
+  const result = diffTraces(openTrace(ours).records(), importQemuLog(log, segmentsOf(image)), { archOnly: true, context: 3 });
+  t.same(result, { same: true, instructions: run.instructions });
+});
 
 /** Vectors entered, in order, from a stream of instruction records (a PC in the vector table). */
 function vectorEntries(records: Iterable<{ kind: string }>): number[] {
