@@ -48,8 +48,6 @@ export interface BlockClock {
   forget(begin: number, end: number): void;
   /** Forgets the block that ran last: control did not flow from it by a branch (exception entry). */
   breakEdge(): void;
-  /** Where the block charged last started: its first instruction's index and cycle, and its size. */
-  readonly blockStart: { insns: number; cycles: number };
   dispose(): void;
 }
 
@@ -89,7 +87,6 @@ class JsBlockClock implements BlockClock {
   cycles = 0;
   insns = 0;
   lastBlock = { address: 0, size: 0 };
-  blockStart = { insns: 0, cycles: 0 };
   stopReason: ClockStop = 'none';
   private deadline = MAX_SAFE_DEADLINE;
   private irqPending = false;
@@ -145,7 +142,6 @@ class JsBlockClock implements BlockClock {
       this.cache.set(address, entry);
     }
     if (this.prev !== undefined) this.cycles += this.exitCost(this.prev, address);
-    this.blockStart = { insns: this.insns, cycles: this.cycles };
     this.cycles += entry.cost.cycles;
     this.insns += entry.cost.insns;
     this.lastBlock = { address, size };
@@ -283,10 +279,6 @@ export class NativeBlockClock implements BlockClock {
   get lastBlock(): { address: number; size: number } {
     return { address: this.u64(F.lastAddr), size: this.view.getUint32(F.lastSize, true) };
   }
-  get blockStart(): { insns: number; cycles: number } {
-    return { insns: this.u64(F.blockStartInsns), cycles: this.u64(F.blockStartCycles) };
-  }
-
   get stopReason(): ClockStop {
     return STOPS[this.view.getUint32(F.stopped, true)];
   }
