@@ -172,9 +172,7 @@ function report(e: unknown): number {
 
 export function main(argv: string[]): void {
   let status = 0;
-  registerTraceCommands(yargs(argv), (s) => {
-    status = s;
-  })
+  const withBoot = yargs(argv)
     .scriptName('handset')
     .usage('$0 <command> [options]\n\nA cycle-level ARM handset SoC emulator (QEMU realview-eb memory map).')
     .command(
@@ -206,7 +204,10 @@ export function main(argv: string[]): void {
       (args) => {
         status = boot(args as unknown as BootArgs);
       },
-    )
+    );
+  registerTraceCommands(withBoot, (s) => {
+    status = s;
+  })
     .demandCommand(1, 'name a command: handset boot IMAGE, or handset trace show|diff|import-qemu (see --help)')
     .strict()
     .fail((msg, err) => {
