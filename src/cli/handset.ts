@@ -135,7 +135,9 @@ function boot(args: BootArgs): number {
     let status: number;
     if (outcome.kind === 'limit') {
       const n = outcome.limit === 'instructions' ? limits.maxInsns : limits.maxCycles;
-      process.stderr.write(`handset: stopped at the ${outcome.limit} limit (${n}) at pc=0x${hex(machine.cpu.pc)}\n`);
+      // Limits are checked at block boundaries: say how far the run actually got.
+      const reached = outcome.limit === 'instructions' ? `${machine.instructions} instructions` : `${machine.cycles} cycles`;
+      process.stderr.write(`handset: stopped at the ${outcome.limit} limit (${n}) after ${reached} at pc=0x${hex(machine.cpu.pc)}\n`);
       status = EXIT_LIMIT;
     } else {
       status = outcome.status;

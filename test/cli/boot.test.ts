@@ -42,7 +42,9 @@ t.test('--stats prints the counts as the last stderr line', async (t) => {
 t.test('a limit stops the run with exit 124 and one line', async (t) => {
   const r = handset('boot', 'firmware/cpu-bound.elf', '--max-insns', '100000');
   t.equal(r.status, 124);
-  t.match(r.stderr, /^handset: stopped at the instructions limit \(100000\) at pc=0x[0-9a-f]{8}\n$/);
+  t.match(r.stderr, /^handset: stopped at the instructions limit \(100000\) after (\d+) instructions at pc=0x[0-9a-f]{8}\n$/);
+  const ran = Number(/after (\d+) instructions/.exec(r.stderr)?.[1]);
+  t.ok(ran >= 100000 && ran < 100000 + 512, 'at the first block boundary at or after the limit');
   const c = handset('boot', 'firmware/wfi.elf', '--max-cycles', '1000000');
   t.equal(c.status, 124, 'virtual cycles pass while the CPU sleeps in WFI');
   t.match(c.stderr, /cycles limit \(1000000\)/);
