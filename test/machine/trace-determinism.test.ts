@@ -1,9 +1,11 @@
-// The same image and options give byte-identical trace files, in both timing modes; and a trace window
-// records exactly the instructions asked for.
+// The same image and options give byte-identical trace files, in both timing modes; a trace window
+// records exactly the instructions asked for; a limited run stops where its count says it is.
 import t from 'tap';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { loadImage } from '../../src/loader/image.ts';
+import { Machine, memoryLayout } from '../../src/machine/machine.ts';
 import { openTrace } from '../../src/trace/reader.ts';
 import type { InsnRecord } from '../../src/trace/records.ts';
 import { traceRun } from '../helpers/trace-run.ts';
@@ -71,4 +73,19 @@ t.test('events: exceptions, device accesses, UART bytes and semihosting calls fo
     else if (r.i !== lastInsn) misplaced++;
   }
   t.equal(misplaced, 0, 'every event carries the index of the instruction before it');
+});
+
+t.test('--max-insns stops at the first block boundary at or after N, where the full run was then', async (t) => {
+  const full = insns((traceRun('firmware/thumb.elf', join(dir, 'thumb-full.trace')), join(dir, 'thumb-full.trace')));
+  for (const timing of ['fast', 'cycle'] as const) {
+    for (const n of [1, 7, 100, 513, 1025, 1400]) {
+      const machine = new Machine({ cpu: 'arm926', ramSize: 128 << 20, timing });
+      machine.load(loadImage('firmware/thumb.elf', {}, memoryLayout(128 << 20)));
+      t.same(machine.run({ maxInsns: n }), { kind: 'limit', limit: 'instructions' });
+      const ran = machine.instructions;
+      t.ok(ran >= n && ran < n + 512, `${timing}: ${ran} instructions for a limit of ${n}`);
+      t.equal(machine.cpu.pc, full[ran].pc, `${timing}: the pc is that of the full run's instruction ${ran}`);
+      machine.close();
+    }
+  }
 });
