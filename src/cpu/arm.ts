@@ -49,16 +49,6 @@ export const EXCEPTIONS: Record<ExceptionKind, ExceptionInfo> = {
   fiq: { vector: 0x1c, mode: Mode.FIQ, maskFiq: true, maskAbortV6: true },
 };
 
-export const MODE_NAMES: Record<number, string> = {
-  [Mode.USR]: 'usr',
-  [Mode.FIQ]: 'fiq',
-  [Mode.IRQ]: 'irq',
-  [Mode.SVC]: 'svc',
-  [Mode.ABT]: 'abt',
-  [Mode.UND]: 'und',
-  [Mode.SYS]: 'sys',
-};
-
 export interface EntryState {
   cpsr: number;
   spsr: number;

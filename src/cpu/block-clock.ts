@@ -44,8 +44,6 @@ export interface BlockClock {
   setIrqPending(pending: boolean): void;
   /** Corrects the counters, e.g. when an exception ended a block before its last instruction. */
   adjust(insns: number, cycles: number): void;
-  /** Drops cached costs of blocks overlapping [begin, end) after code there was rewritten. */
-  forget(begin: number, end: number): void;
   /** Forgets the block that ran last: control did not flow from it by a branch (exception entry). */
   breakEdge(): void;
   dispose(): void;
@@ -188,10 +186,6 @@ class JsBlockClock implements BlockClock {
     this.prev = undefined;
   }
 
-  forget(begin: number, end: number): void {
-    this.prev = undefined;
-    for (const [address, e] of this.cache) if (address < end && address + e.size > begin) this.cache.delete(address);
-  }
 
   dispose(): void {
     const u = unicorn();
@@ -221,7 +215,6 @@ function bindNative() {
     create: lib.func('void *hs_block_clock_new(void *state, void *scratch, hs_cost_fn *cost)'),
     install: lib.func('int hs_block_clock_install(uc_engine_ptr uc, void *bc, _Inout_ size_t *hooks)'),
     breakEdge: lib.func('void hs_block_clock_break(void *bc)'),
-    forget: lib.func('void hs_block_clock_forget(void *bc, uint64_t begin, uint64_t end)'),
     free: lib.func('void hs_block_clock_free(void *bc)'),
   };
 }
@@ -301,9 +294,6 @@ export class NativeBlockClock implements BlockClock {
     this.view.setBigUint64(F.cycles, BigInt(this.cycles + cycles), true);
   }
 
-  forget(begin: number, end: number): void {
-    nativeLib!.forget(this.native, begin, end);
-  }
 
   breakEdge(): void {
     nativeLib!.breakEdge(this.native);

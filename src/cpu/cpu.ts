@@ -8,7 +8,7 @@ import { CPSR, EXCP, Mode, exceptionEntry, type ExceptionKind } from './arm.ts';
 import { createBlockClock, NativeBlockClock, type BlockClock, type BlockClockKind } from './block-clock.ts';
 import { TraceCapture, type CaptureOptions, type CaptureSink } from './trace-capture.ts';
 import { decodeBlock, type DecodedBlock } from './decode.ts';
-import { REG, UC_ARCH_ARM, UC_CTL_CPU_MODEL_WRITE, UC_CTL_TB_REMOVE_CACHE_WRITE, UC_ERR_NAMES, UC_HOOK_INSN_INVALID, UC_HOOK_INTR, UC_MODE_ARM, UC_PROT_ALL, unicorn } from './unicorn-ffi.ts';
+import { REG, UC_ARCH_ARM, UC_CTL_CPU_MODEL_WRITE, UC_ERR_NAMES, UC_HOOK_INSN_INVALID, UC_HOOK_INTR, UC_MODE_ARM, UC_PROT_ALL, unicorn } from './unicorn-ffi.ts';
 import { CpuError } from './errors.ts';
 import { CPU_MODELS, type CpuModel, type CpuModelName } from './models.ts';
 import { translate } from './mmu.ts';
@@ -161,13 +161,6 @@ export class Cpu {
       done += chunk;
     }
     return true;
-  }
-
-  /** Drops translated code and cached block costs for [begin, end) after the host rewrote code there. */
-  invalidateCode(begin: number, end: number): void {
-    this.u.uc_ctl_int(this.uc, UC_CTL_TB_REMOVE_CACHE_WRITE, 'uint64_t', begin, 'uint64_t', end);
-    this.clock.forget(begin, end);
-    for (const [address, e] of this.costCache) if (address < end && address + e.block.size > begin) this.costCache.delete(address);
   }
 
   // ---- registers ----

@@ -12,16 +12,13 @@ export const UC_MODE_ARM = 0;
 export const UC_HOOK_INTR = 1 << 0;
 export const UC_HOOK_CODE = 1 << 2;
 export const UC_HOOK_BLOCK = 1 << 3;
-export const UC_HOOK_MEM_READ = 1 << 10;
-export const UC_HOOK_MEM_WRITE = 1 << 11;
 export const UC_HOOK_INSN_INVALID = 1 << 14;
 export const UC_HOOK_EDGE_GENERATED = 1 << 15;
 
 export const UC_PROT_ALL = 7;
 
-/** uc_ctl request codes: UC_CTL_WRITE(UC_CTL_CPU_MODEL, 1) and UC_CTL_WRITE(UC_CTL_TB_REMOVE_CACHE, 2). */
+/** uc_ctl request code UC_CTL_WRITE(UC_CTL_CPU_MODEL, 1). */
 export const UC_CTL_CPU_MODEL_WRITE = 0x44000007;
-export const UC_CTL_TB_REMOVE_CACHE_WRITE = 0x48000009;
 
 export const UC_CPU_ARM_926 = 0;
 export const UC_CPU_ARM_1136 = 4;

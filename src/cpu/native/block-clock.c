@@ -141,12 +141,4 @@ int hs_block_clock_install(uc_engine *uc, hs_block_clock *bc, size_t *hooks) {
 /* Forgets the previous block (after an exception or a host write of PC: no branch edge to charge). */
 void hs_block_clock_break(hs_block_clock *bc) { bc->prev = NULL; }
 
-void hs_block_clock_forget(hs_block_clock *bc, uint64_t begin, uint64_t end) {
-  bc->prev = NULL;
-  for (uint32_t i = 0; i < CACHE_SIZE; i++) {
-    entry *e = &bc->cache[i];
-    if (e->size != 0 && e->address < end && e->address + e->size > begin) e->size = 0;
-  }
-}
-
 void hs_block_clock_free(hs_block_clock *bc) { free(bc); }
