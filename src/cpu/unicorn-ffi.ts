@@ -41,12 +41,13 @@ export const UC_ERR_NAMES = [
   'WRITE_UNALIGNED', 'FETCH_UNALIGNED', 'HOOK_EXIST', 'RESOURCE', 'EXCEPTION',
 ];
 
-function loadLibrary(): ReturnType<typeof koffi.load> {
+/** Loads the engine's shared library (the file name is a parameter for the test of the missing case). */
+export function loadLibrary(file = 'libunicorn.so.2'): ReturnType<typeof koffi.load> {
   try {
-    return koffi.load('libunicorn.so.2');
+    return koffi.load(file);
   } catch {
     throw new EngineUnavailableError(
-      'cannot load libunicorn.so.2: install the Debian package libunicorn2 (npm run setup does it as root)',
+      `cannot load ${file}: install the Debian package libunicorn2 (npm run setup does it as root)`,
     );
   }
 }
