@@ -138,26 +138,23 @@ export class Cpu {
   /** Reads `length` bytes at virtual address `va`, page by page; undefined if any page is unmapped. */
   readVirtual(va: number, length: number): Uint8Array | undefined {
     const out = new Uint8Array(length);
+    return this.eachPage(va, length, (pa, done, chunk) => out.set(this.readMemory(pa, chunk), done)) ? out : undefined;
+  }
+
+  /** Writes `bytes` at virtual address `va`, page by page; false if any page is unmapped. */
+  writeVirtual(va: number, bytes: Uint8Array): boolean {
+    return this.eachPage(va, bytes.length, (pa, done, chunk) => this.writeMemory(pa, bytes.subarray(done, done + chunk)));
+  }
+
+  /** Splits [va, va + length) at 1 KiB pages (the smallest ARMv5 page) and translates each piece. */
+  private eachPage(va: number, length: number, piece: (pa: number, done: number, chunk: number) => void): boolean {
     let done = 0;
     while (done < length) {
       const addr = (va + done) >>> 0;
       const pa = this.physical(addr);
-      if (pa === undefined) return undefined;
-      const chunk = Math.min(length - done, 0x400 - (addr & 0x3ff));
-      out.set(this.readMemory(pa, chunk), done);
-      done += chunk;
-    }
-    return out;
-  }
-
-  writeVirtual(va: number, bytes: Uint8Array): boolean {
-    let done = 0;
-    while (done < bytes.length) {
-      const addr = (va + done) >>> 0;
-      const pa = this.physical(addr);
       if (pa === undefined) return false;
-      const chunk = Math.min(bytes.length - done, 0x400 - (addr & 0x3ff));
-      this.writeMemory(pa, bytes.subarray(done, done + chunk));
+      const chunk = Math.min(length - done, 0x400 - (addr & 0x3ff));
+      piece(pa, done, chunk);
       done += chunk;
     }
     return true;

@@ -53,7 +53,7 @@ export class Recorder {
       semihosting: (op, param, result, exit) => event({ kind: 'semihosting', op, param, result, exit }),
       exception: (exception, vector, returnAddress) => event({ kind: 'exception', exception, vector, returnAddress }),
     };
-    machine.afterSlice = () => this.drain();
+    machine.afterSlice = () => this.capture.drain();
   }
 
   /** Instruction records written so far. */
@@ -64,16 +64,12 @@ export class Recorder {
   /** Writes what is left and closes the file; the machine is no longer observed. */
   finish(): void {
     this.capture.finish();
-    this.drain();
+    this.capture.drain();
     this.flushEvents(Infinity);
     this.writer.close();
     this.machine.cpu.stopTrace();
     this.machine.observer = undefined;
     this.machine.afterSlice = undefined;
-  }
-
-  private drain(): void {
-    this.capture.drain();
   }
 
   /**
