@@ -302,11 +302,10 @@ export class Machine {
         this.cpu.clock.setDeadline(due);
       }
     };
-    // An interrupt raised mid-slice is taken at the next block boundary.
-    this.board.gic.irq.connect((level) => {
-      this.cpu.clock.setIrqPending(level);
-      if (level && this.running) this.cpu.requestStop();
-    });
+    // An interrupt raised mid-slice is taken at the next block boundary where CPSR.I is clear: the block
+    // clock stops there by itself. Never stop the engine from here: this runs inside the MMIO callback of
+    // the write that raised the line, and Unicorn would restart that block, repeating its earlier stores.
+    this.board.gic.irq.connect((level) => this.cpu.clock.setIrqPending(level));
   }
 
   private connectConsole(): void {

@@ -5,7 +5,7 @@ import t from 'tap';
 import { existsSync, readFileSync } from 'node:fs';
 import { runFirmware } from '../helpers/run-firmware.ts';
 
-const IMAGES = ['hello', 'timer-irq', 'exceptions', 'mmu', 'thumb', 'wfi', 'newlib-demo', 'echo'];
+const IMAGES = ['hello', 'timer-irq', 'exceptions', 'mmu', 'thumb', 'wfi', 'newlib-demo', 'echo', 'irq-sources'];
 
 function expected(name: string, ext: string): string | undefined {
   const path = `firmware/expected/${name}.${ext}`;
