@@ -4,7 +4,7 @@
  * (board line n enters the GIC as interrupt ID n + 32). UART1 is the modem port.
  */
 import type { TimeSource } from './clock.ts';
-import type { Device, Logger } from './device.ts';
+import { SnapshotError, type Device, type DeviceState, type Logger } from './device.ts';
 import { Gic } from './devices/gic.ts';
 import { Pl011 } from './devices/pl011.ts';
 import { Placeholder } from './devices/placeholder.ts';
@@ -64,21 +64,36 @@ export interface BoardOptions {
   time: TimeSource;
   logger: Logger;
   procId: number;
+  /** The memory map (default: REALVIEW_EB). It must have one 'gic' row and one 'sysregs' row. */
+  table?: readonly BoardEntry[];
 }
 
+/**
+ * Builds every device of the table and connects each row's `irq` to the device's interrupt output. A row
+ * whose device has no output (or a GIC row with an irq: its output is the CPU's) is an error here, at build
+ * time, so no line in the table is silently left unwired.
+ */
 export function buildBoard(options: BoardOptions): Board {
   const { time, logger } = options;
-  const gic = new Gic({ name: 'gic', time, logger });
+  const table = options.table ?? REALVIEW_EB;
+  for (const kind of ['gic', 'sysregs'] as const) {
+    const count = table.filter((e) => e.kind === kind).length;
+    if (count !== 1) throw new Error(`board table: expected one ${kind} row, found ${count}`);
+  }
+  const gic = new Gic({ name: table.find((e) => e.kind === 'gic')!.name, time, logger });
   const devices = new Map<string, { entry: BoardEntry; device: Device }>();
   const uarts: Pl011[] = [];
   const timers: Sp804[] = [];
   let sysregs: SysRegs | undefined;
-  for (const entry of REALVIEW_EB) {
+  for (const entry of table) {
+    if (devices.has(entry.name)) throw new Error(`board table: two rows named ${entry.name}`);
     const device = create(entry);
     devices.set(entry.name, { entry, device });
-    if (entry.irq !== undefined && (device instanceof Pl011 || device instanceof Sp804)) {
-      device.irq.connect(gic.input(entry.irq + GIC_SPI_BASE));
-    }
+    if (entry.irq === undefined) continue;
+    const row = `board table: ${entry.name} has IRQ line ${entry.irq}`;
+    if (device === gic) throw new Error(`${row}, but the GIC's output is the CPU's`);
+    if (device.irq === undefined) throw new Error(`${row}, but a ${entry.kind} has no interrupt output`);
+    device.irq.connect(gic.input(entry.irq + GIC_SPI_BASE));
   }
   return { devices, gic, uarts, sysregs: sysregs!, timers };
 
@@ -103,6 +118,43 @@ export function buildBoard(options: BoardOptions): Board {
       case 'placeholder':
         return new Placeholder({ name, base: entry.base, size: entry.size, logger });
     }
+  }
+}
+
+/** Every device's saved state, by board name. The clock is not in it: the machine saves the clock itself. */
+export type BoardState = { [device: string]: DeviceState };
+
+export function saveBoard(board: Board): BoardState {
+  const state: BoardState = {};
+  for (const [name, { device }] of board.devices) state[name] = device.save();
+  return state;
+}
+
+/**
+ * Loads every device's state. The state must name exactly the board's devices. All or nothing: if a
+ * device refuses its state (SnapshotError), the devices already loaded get their previous state back.
+ * Load the clock (Clock.load) as well, before or after: the clock holds the alarms' due times.
+ */
+export function loadBoard(board: Board, state: BoardState): void {
+  if (typeof state !== 'object' || state === null || Array.isArray(state)) {
+    throw new SnapshotError('board', '', 'expected an object of device states');
+  }
+  for (const name of Object.keys(state)) {
+    if (!board.devices.has(name)) throw new SnapshotError('board', name, 'no such device on this board');
+  }
+  for (const name of board.devices.keys()) {
+    if (!Object.hasOwn(state, name)) throw new SnapshotError('board', name, 'missing');
+  }
+  // The GIC last: loading the others re-drives its input lines, and its own state then replaces whatever
+  // those edges latched.
+  const entries = [...board.devices].map(([name, { device }]) => [name, device] as const);
+  const order = [...entries.filter(([, d]) => d !== board.gic), ...entries.filter(([, d]) => d === board.gic)];
+  const previous = saveBoard(board);
+  try {
+    for (const [name, device] of order) device.load(state[name]);
+  } catch (error) {
+    for (const [name, device] of order) device.load(previous[name]);
+    throw error;
   }
 }
 

@@ -5,7 +5,15 @@
  * `fireDue()`; devices schedule alarms in cycles (or convert their own tick rate with `cyclesFor`/`ticksAt`).
  * Alarms fire in order of due cycle, ties broken by creation order, so every run is identical.
  */
+import { SnapshotError } from './device.ts';
 import { scaleFloor } from './scale.ts';
+import { StateReader } from './state.ts';
+
+/**
+ * The clock's saved state: the current cycle and every alarm's due cycle (null when not scheduled), in
+ * creation order. The clock is the one owner of alarm due times: devices save and load only their registers.
+ */
+export type ClockState = { now: number; alarms: { name: string; due: number | null }[] };
 
 export type AlarmCallback = (lateBy: number) => void;
 
@@ -87,7 +95,9 @@ export class Clock implements TimeSource {
     if (cycle > this.current) this.current = cycle;
   }
 
+  /** Alarm names must be unique: a saved clock restores due times by name. */
   createAlarm(name: string, callback: AlarmCallback): Alarm {
+    if (this.alarms.some((a) => a.name === name)) throw new Error(`clock: two alarms named ${name}`);
     const alarm = new ClockAlarm(this, name, this.alarms.length, callback);
     this.alarms.push(alarm);
     return alarm;
@@ -129,6 +139,36 @@ export class Clock implements TimeSource {
   /** Nanoseconds of virtual time at `cycle` (default: now). */
   nanosAt(cycle = this.now): number {
     return scaleFloor(cycle, 1_000_000_000, this.hz);
+  }
+
+  save(): ClockState {
+    return {
+      now: this.now,
+      alarms: this.alarms.map((a) => ({ name: a.name, due: a.due === Infinity ? null : a.due })),
+    };
+  }
+
+  /**
+   * Restores `now` and every alarm's due cycle, by name. The state must name exactly the alarms this clock
+   * has (the devices of a freshly built board create them); on any problem nothing changes. A due cycle
+   * before `now` is kept: that alarm fires, late, at the next `fireDue`. Does not call `onDeadlineEarlier`:
+   * whoever restores the clock starts its next slice from `nextDeadline()`.
+   */
+  load(state: ClockState): void {
+    const reader = new StateReader('clock', '', state, ['now', 'alarms']);
+    const now = reader.count('now');
+    const dues = new Map<string, number>();
+    reader.array('alarms', (e) => {
+      const alarm = e.object(['name', 'due']);
+      const name = alarm.string('name');
+      if (dues.has(name)) throw alarm.error('name', `alarm ${name} is listed twice`);
+      if (!this.alarms.some((a) => a.name === name)) throw alarm.error('name', `no alarm named ${name}`);
+      dues.set(name, alarm.intOrNull('due') ?? Infinity);
+    });
+    const missing = this.alarms.find((a) => !dues.has(a.name));
+    if (missing !== undefined) throw new SnapshotError('clock', 'alarms', `alarm ${missing.name} is missing`);
+    this.current = now;
+    for (const a of this.alarms) a.due = dues.get(a.name)!;
   }
 
   /** @internal used by alarms */

@@ -4,6 +4,7 @@
  * reset, naming and guest-error logging of bad offsets, read-only writes and write-only reads.
  */
 import type { AccessSize, Logger } from './device.ts';
+import type { StateReader } from './state.ts';
 
 export type Access = 'rw' | 'ro' | 'wo';
 
@@ -74,6 +75,34 @@ export class RegisterMap {
 
   set(name: string, value: number): void {
     this.find(name).value = value >>> 0;
+  }
+
+  /** The stored words of the registers `names`, by name: the part of a device's saved state they hold. */
+  save(names: readonly string[]): Record<string, number> {
+    return Object.fromEntries(names.map((name) => [name, this.get(name)]));
+  }
+
+  /**
+   * Reads back what `save(names)` gave (an object of exactly those names) and checks each word: bits outside
+   * the register's write mask must keep their reset value. Returns the words; `restore` applies them.
+   */
+  readState(reader: StateReader, names: readonly string[]): Record<string, number> {
+    const values: Record<string, number> = {};
+    for (const name of names) {
+      const value = reader.int(name);
+      const r = this.find(name);
+      const fixed = ~r.writeMask;
+      if (((value ^ r.reset) & fixed) !== 0) {
+        throw reader.error(name, `0x${value.toString(16)} changes read-only bits 0x${(fixed >>> 0).toString(16)}`);
+      }
+      values[name] = value;
+    }
+    return values;
+  }
+
+  /** Sets stored words by name (from `readState`). No write side effects run. */
+  restore(values: Record<string, number>): void {
+    for (const [name, value] of Object.entries(values)) this.set(name, value);
   }
 
   nameAt(offset: number): string | undefined {

@@ -56,3 +56,84 @@ t.test('conversions between clock domains are exact', async (t) => {
   t.equal(clock.nanosAt(2 ** 40), Number((2n ** 40n * 1_000_000_000n) / 200_000_000n));
   t.throws(() => new Clock(0), /positive integer/);
 });
+
+t.test('save lists now and every alarm in creation order; load restores them by name', async (t) => {
+  const clock = new Clock(1000);
+  const a = clock.createAlarm('a', () => {});
+  clock.createAlarm('b', () => {});
+  const c = clock.createAlarm('c', () => {});
+  c.schedule(40);
+  a.schedule(25);
+  clock.advanceTo(10);
+  const saved = JSON.parse(JSON.stringify(clock.save()));
+  t.same(saved, {
+    now: 10,
+    alarms: [
+      { name: 'a', due: 25 },
+      { name: 'b', due: null },
+      { name: 'c', due: 40 },
+    ],
+  });
+
+  // A fresh clock whose alarms were created in another order, with other schedules.
+  const fresh = new Clock(1000);
+  const fired: string[] = [];
+  for (const name of ['c', 'b', 'a']) fresh.createAlarm(name, (late) => fired.push(`${name}@${fresh.now - late}`)).schedule(5);
+  // Listed in another order, too: names, not positions, match.
+  fresh.load({ now: saved.now, alarms: [...saved.alarms].reverse() });
+  t.equal(fresh.now, 10);
+  t.equal(fresh.nextDeadline(), 25);
+  fresh.advanceTo(100);
+  fresh.fireDue();
+  t.same(fired, ['a@25', 'c@40'], 'b was not scheduled in the saved clock');
+});
+
+t.test('an alarm due before the saved now still fires, late, after load', async (t) => {
+  const clock = new Clock(1000);
+  let late = -1;
+  clock.createAlarm('x', (l) => (late = l));
+  clock.load({ now: 50, alarms: [{ name: 'x', due: 30 }] });
+  t.equal(clock.fireDue(), 1);
+  t.equal(late, 20);
+});
+
+t.test('alarm names are unique', async (t) => {
+  const clock = new Clock(1000);
+  clock.createAlarm('timer01.timer1', () => {});
+  t.throws(() => clock.createAlarm('timer01.timer1', () => {}), /two alarms named timer01\.timer1/);
+});
+
+t.test('a bad clock state is a one-line SnapshotError and changes nothing', async (t) => {
+  const clock = new Clock(1000);
+  clock.createAlarm('a', () => {}).schedule(7);
+  clock.createAlarm('b', () => {});
+  const cases: [unknown, string][] = [
+    [null, 'clock: snapshot: expected an object, got null'],
+    [{ alarms: [] }, 'clock: snapshot field now: missing'],
+    [{ now: -1, alarms: [] }, 'clock: snapshot field now: -1 is out of range 0..9007199254740991'],
+    [{ now: 1.5, alarms: [] }, 'clock: snapshot field now: expected an integer, got 1.5'],
+    [{ now: '5', alarms: [] }, 'clock: snapshot field now: expected an integer, got "5"'],
+    [{ now: 5, alarms: {} }, 'clock: snapshot field alarms: expected an array, got an object'],
+    [{ now: 5, alarms: [{ name: 'a', due: 9 }] }, 'clock: snapshot field alarms: alarm b is missing'],
+    [
+      { now: 5, alarms: [{ name: 'a', due: 9 }, { name: 'b', due: null }, { name: 'z', due: null }] },
+      'clock: snapshot field alarms[2].name: no alarm named z',
+    ],
+    [
+      { now: 5, alarms: [{ name: 'a', due: 9 }, { name: 'a', due: 9 }, { name: 'b', due: null }] },
+      'clock: snapshot field alarms[1].name: alarm a is listed twice',
+    ],
+    [
+      { now: 5, alarms: [{ name: 'a', due: 9 }, { name: 'b', due: -3 }] },
+      'clock: snapshot field alarms[1].due: -3 is out of range 0..9007199254740991',
+    ],
+    [
+      { now: 5, alarms: [{ name: 'a', due: 9, late: 0 }, { name: 'b', due: null }] },
+      'clock: snapshot field alarms[0].late: unknown field',
+    ],
+  ];
+  for (const [state, message] of cases) {
+    t.throws(() => clock.load(state as never), { name: 'SnapshotError', message }, message);
+  }
+  t.same(clock.save(), { now: 0, alarms: [{ name: 'a', due: 7 }, { name: 'b', due: null }] }, 'unchanged');
+});

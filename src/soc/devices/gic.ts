@@ -22,8 +22,9 @@
  *   reads 0 as in QEMU 7.2 (QEMU 8.0 and later return 0x43B).
  * Departure: input line levels survive reset() (they are wires driven by other devices); QEMU clears them.
  */
-import { IrqLine, type AccessSize, type Device, type Logger } from '../device.ts';
+import { IrqLine, type AccessSize, type Device, type DeviceState, type Logger } from '../device.ts';
 import { RegisterMap } from '../regs.ts';
+import { StateReader } from '../state.ts';
 import type { DeviceOptions } from './options.ts';
 
 export type GicOptions = DeviceOptions;
@@ -41,6 +42,42 @@ const ID_REGISTERS: [string, number][] = [
   ['GICD_PIDR0', 0x90], ['GICD_PIDR1', 0xb3], ['GICD_PIDR2', 0x1b], ['GICD_PIDR3', 0x00],
   ['GICD_CIDR0', 0x0d], ['GICD_CIDR1', 0xf0], ['GICD_CIDR2', 0x05], ['GICD_CIDR3', 0xb1],
 ];
+
+/**
+ * Saved state. Per-interrupt bits are saved as the sorted list of IDs that have them. `level` is the input
+ * lines' levels, kept because a level-sensitive interrupt is pending while its line is high and the devices
+ * driving the lines only re-drive them when their level changes. The running priority and the highest
+ * pending interrupt are derived (from `apr` and from the rest) on load.
+ */
+export type GicState = {
+  distEnabled: boolean;
+  cpuEnabled: boolean;
+  pmr: number;
+  bpr: number;
+  enabled: number[];
+  pending: number[];
+  active: number[];
+  level: number[];
+  edge: number[];
+  priority: number[];
+  sgiSources: number[];
+  apr: number[];
+};
+
+const STATE_FIELDS = [
+  'distEnabled',
+  'cpuEnabled',
+  'pmr',
+  'bpr',
+  'enabled',
+  'pending',
+  'active',
+  'level',
+  'edge',
+  'priority',
+  'sgiSources',
+  'apr',
+] as const;
 
 /**
  * A run of distributor bytes with one meaning. The distributor is byte-addressed (QEMU decodes every access
@@ -185,6 +222,63 @@ export class Gic implements Device {
     return bank.bytes > 4 ? `${bank.name}${(o - bank.offset) >> 2}` : bank.name;
   }
 
+  save(): GicState {
+    return {
+      distEnabled: this.distEnabled,
+      cpuEnabled: this.cpuEnabled,
+      pmr: this.pmr,
+      bpr: this.bpr,
+      enabled: idsOf(this.enabled),
+      pending: idsOf(this.pending),
+      active: idsOf(this.active),
+      level: idsOf(this.level),
+      edge: idsOf(this.edge),
+      priority: Array.from(this.priority),
+      sgiSources: Array.from(this.sgiSources),
+      apr: Array.from(this.apr),
+    };
+  }
+
+  load(state: DeviceState): void {
+    const reader = new StateReader(this.name, '', state, STATE_FIELDS);
+    const distEnabled = reader.bool('distEnabled');
+    const cpuEnabled = reader.bool('cpuEnabled');
+    const pmr = reader.int('pmr', 0, 0xff);
+    const bpr = reader.int('bpr', 0, 7);
+    const everySgi = (field: 'enabled' | 'edge'): number[] => {
+      const ids = reader.set(field, 0, NUM_IRQ - 1);
+      if (ids.length < SGIS || ids[SGIS - 1] !== SGIS - 1) throw reader.error(field, 'SGIs 0-15 must all be in it');
+      return ids;
+    };
+    const enabled = everySgi('enabled');
+    const pending = reader.set('pending', 0, NUM_IRQ - 1);
+    const active = reader.set('active', 0, NUM_IRQ - 1);
+    const level = reader.set('level', SGIS, NUM_IRQ - 1);
+    const edge = everySgi('edge');
+    const priority = reader.ints('priority', NUM_IRQ, 0, 0xff);
+    const sgiSources = reader.ints('sgiSources', SGIS, 0, 0xff);
+    const apr = reader.ints('apr', 4);
+    for (let id = 0; id < SGIS; id++) {
+      if (pending.includes(id) !== (sgiSources[id] !== 0)) {
+        throw reader.error('pending', `SGI ${id} must be pending exactly when it has a source in sgiSources`);
+      }
+    }
+    this.distEnabled = distEnabled;
+    this.cpuEnabled = cpuEnabled;
+    this.pmr = pmr;
+    this.bpr = bpr;
+    setIds(this.enabled, enabled);
+    setIds(this.pending, pending);
+    setIds(this.active, active);
+    setIds(this.level, level);
+    setIds(this.edge, edge);
+    this.priority.set(priority);
+    this.sgiSources.set(sgiSources);
+    this.apr.set(apr);
+    this.runningPriority = this.priorityOfActive();
+    this.update();
+  }
+
   private update(): void {
     this.bestPending = SPURIOUS;
     if (!this.distEnabled || !this.cpuEnabled) {
@@ -238,10 +332,15 @@ export class Gic implements Device {
     if (id >= NUM_IRQ || this.runningPriority === IDLE_PRIORITY) return;
     const word = this.apr.findIndex((bits) => bits !== 0);
     if (word >= 0) this.apr[word] &= this.apr[word] - 1;
-    const next = this.apr.findIndex((bits) => bits !== 0);
-    this.runningPriority = next < 0 ? IDLE_PRIORITY : (next * 32 + ctz(this.apr[next])) << 1;
+    this.runningPriority = this.priorityOfActive();
     this.active[id] = 0;
     this.update();
+  }
+
+  /** The running priority the active priorities imply: the highest one's group priority, else idle. */
+  private priorityOfActive(): number {
+    const word = this.apr.findIndex((bits) => bits !== 0);
+    return word < 0 ? IDLE_PRIORITY : (word * 32 + ctz(this.apr[word])) << 1;
   }
 
   /** GICD_SGIR: with a single CPU interface only targets that include CPU 0 have an effect. */
@@ -353,6 +452,18 @@ function bitsOf(firstId: number, test: (id: number) => boolean): number {
 
 function forEachBit(firstId: number, value: number, action: (id: number) => void): void {
   for (let i = 0; i < 8; i++) if (value & (1 << i)) action(firstId + i);
+}
+
+/** The IDs whose entry is 1, in increasing order. */
+function idsOf(bits: Uint8Array): number[] {
+  const ids: number[] = [];
+  bits.forEach((bit, id) => bit && ids.push(id));
+  return ids;
+}
+
+function setIds(bits: Uint8Array, ids: number[]): void {
+  bits.fill(0);
+  for (const id of ids) bits[id] = 1;
 }
 
 /** Index of the lowest set bit of a non-zero 32-bit value. */

@@ -15,11 +15,13 @@
  * - RXRIS is set when the receive FIFO goes from empty to one byte (QEMU's read trigger is always 1, whatever
  *   UARTIFLS says) and cleared when a UARTDR read empties it; the receive timeout interrupt never fires.
  * - UARTEN, TXE and RXE are not checked; no line errors, break, modem lines or loopback are modelled; toggling
- *   UARTLCR_H.FEN empties the receive FIFO; reading UARTDR when it is empty returns the last byte again.
+ *   UARTLCR_H.FEN empties the receive FIFO; reading UARTDR when it is empty returns the FIFO slot after the
+ *   last byte read (QEMU's read_fifo[read_pos]): the last byte again without the FIFO, stale data with it.
  * - UARTIBRD/UARTFBRD keep 16/6 bits as current QEMU does (QEMU 7.2 kept every bit written).
  */
-import { IrqLine, type AccessSize, type Device, type Logger } from '../device.ts';
+import { IrqLine, type AccessSize, type Device, type DeviceState, type Logger } from '../device.ts';
 import { RegisterMap } from '../regs.ts';
+import { StateReader } from '../state.ts';
 import type { DeviceOptions } from './options.ts';
 
 export interface Pl011Options extends DeviceOptions {
@@ -40,6 +42,30 @@ const TXRIS = 1 << 5;
 const ALL_INTERRUPTS = 0x7ff;
 /** UARTLCR_H.FEN */
 const FEN = 1 << 4;
+
+/** The registers whose stored word is state; the others are computed, constant or write-only. */
+const STATE_REGISTERS = [
+  'UARTILPR',
+  'UARTIBRD',
+  'UARTFBRD',
+  'UARTLCR_H',
+  'UARTCR',
+  'UARTIFLS',
+  'UARTIMSC',
+  'UARTDMACR',
+] as const;
+
+/**
+ * Saved state, as QEMU's vmstate_pl011: the stored registers, UARTRIS, and the receive FIFO as a ring (all 32
+ * slots, since reading an empty UARTDR returns the slot at rxPos).
+ */
+export type Pl011State = {
+  registers: Record<(typeof STATE_REGISTERS)[number], number>;
+  ris: number;
+  rxFifo: number[];
+  rxPos: number;
+  rxCount: number;
+};
 
 /** UARTPeriphID0-3 and UARTPCellID0-3. */
 const PID = [0x11, 0x10, 0x14, 0x00];
@@ -120,6 +146,32 @@ export class Pl011 implements Device {
 
   registerName(offset: number): string | undefined {
     return this.regs.nameAt(offset);
+  }
+
+  save(): Pl011State {
+    return {
+      registers: this.regs.save(STATE_REGISTERS) as Pl011State['registers'],
+      ris: this.ris,
+      rxFifo: Array.from(this.rxFifo),
+      rxPos: this.rxPos,
+      rxCount: this.rxCount,
+    };
+  }
+
+  load(state: DeviceState): void {
+    const reader = new StateReader(this.name, '', state, ['registers', 'ris', 'rxFifo', 'rxPos', 'rxCount']);
+    const registers = this.regs.readState(reader.object('registers', STATE_REGISTERS), STATE_REGISTERS);
+    const depth = registers.UARTLCR_H & FEN ? FIFO_DEPTH : 1;
+    const ris = reader.int('ris', 0, ALL_INTERRUPTS);
+    const rxFifo = reader.ints('rxFifo', FIFO_DEPTH, 0, 0xff);
+    const rxPos = reader.int('rxPos', 0, depth - 1);
+    const rxCount = reader.int('rxCount', 0, depth);
+    this.regs.restore(registers);
+    this.ris = ris;
+    this.rxFifo.set(rxFifo);
+    this.rxPos = rxPos;
+    this.rxCount = rxCount;
+    this.update();
   }
 
   private update(): void {

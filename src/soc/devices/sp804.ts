@@ -25,8 +25,9 @@
  *   and stops the counter.
  */
 import type { Alarm, TimeSource } from '../clock.ts';
-import { IrqLine, type AccessSize, type Device, type Logger } from '../device.ts';
+import { IrqLine, type AccessSize, type Device, type DeviceState, type Logger } from '../device.ts';
 import { RegisterMap } from '../regs.ts';
+import { StateReader } from '../state.ts';
 import type { DeviceOptions } from './options.ts';
 
 export interface Sp804Options extends DeviceOptions {
@@ -45,6 +46,18 @@ const CONTROL_RESET = IntEnable;
 /** TimerPeriphID0-3 and TimerPCellID0-3. */
 const PID = [0x04, 0x18, 0x14, 0x00];
 const CID = [0x0d, 0xf0, 0x05, 0xb1];
+
+/**
+ * Saved state of one counter. The count is lazy, so what is saved is what computes it: `count` while the
+ * counter is stopped, or `endTick` (the prescaled tick at which it reaches zero) while it runs; the other is
+ * null. The expiry alarm's due cycle is the clock's to save.
+ */
+export type TimerState = { load: number; control: number; ris: boolean; count: number | null; endTick: number | null };
+
+/** Saved state: Timer1 and Timer2. */
+export type Sp804State = { timer1: TimerState; timer2: TimerState };
+
+const TIMER_FIELDS = ['load', 'control', 'ris', 'count', 'endTick'] as const;
 
 /** One of the two counters: its registers' state plus a lazily evaluated count. */
 class Timer {
@@ -106,6 +119,35 @@ class Timer {
     this.load = 0;
     this.control = CONTROL_RESET;
     this.ris = false;
+  }
+
+  save(): TimerState {
+    return {
+      load: this.load,
+      control: this.control,
+      ris: this.ris,
+      count: this.running ? null : this.count,
+      endTick: this.running ? this.endTick : null,
+    };
+  }
+
+  /** Checks a saved state and returns the function that applies it (so that a bad Timer2 leaves Timer1 alone). */
+  static check(state: StateReader): (timer: Timer) => void {
+    const load = state.int('load');
+    const control = state.int('control');
+    const ris = state.bool('ris');
+    const count = state.intOrNull('count', 0, 0xffff_ffff);
+    const endTick = state.intOrNull('endTick');
+    if ((count === null) === (endTick === null)) throw state.error('', 'exactly one of count and endTick must be null');
+    if (endTick !== null && (control & TimerEn) === 0) throw state.error('endTick', 'running, but TimerEn is clear');
+    return (timer) => {
+      timer.load = load;
+      timer.control = control;
+      timer.ris = ris;
+      timer.running = endTick !== null;
+      timer.count = count ?? 0;
+      timer.endTick = endTick ?? 0;
+    };
   }
 
   private start(): void {
@@ -234,6 +276,19 @@ export class Sp804 implements Device {
 
   registerName(offset: number): string | undefined {
     return this.regs.nameAt(offset);
+  }
+
+  save(): Sp804State {
+    return { timer1: this.timers[0].save(), timer2: this.timers[1].save() };
+  }
+
+  load(state: DeviceState): void {
+    const reader = new StateReader(this.name, '', state, ['timer1', 'timer2']);
+    const timer1 = Timer.check(reader.object('timer1', TIMER_FIELDS));
+    const timer2 = Timer.check(reader.object('timer2', TIMER_FIELDS));
+    timer1(this.timers[0]);
+    timer2(this.timers[1]);
+    this.update();
   }
 
   private update(): void {

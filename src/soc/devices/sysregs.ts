@@ -10,8 +10,9 @@
  * reset(); SYS_CFGDATA/SYS_CFGCTRL/SYS_CFGSTAT (VExpress only) are unknown offsets, as is any other.
  */
 import type { TimeSource } from '../clock.ts';
-import type { AccessSize, Device } from '../device.ts';
+import type { AccessSize, Device, DeviceState } from '../device.ts';
 import { RegisterMap, type RegisterSpec } from '../regs.ts';
+import { StateReader } from '../state.ts';
 import type { DeviceOptions } from './options.ts';
 
 export interface SysRegsOptions extends DeviceOptions {
@@ -23,6 +24,19 @@ export interface SysRegsOptions extends DeviceOptions {
 
 const LOCK_KEY = 0xa05f;
 const CLCDID = 0x3f00;
+/** The registers software can change; the rest are constants or derived from the clock (SYS_24MHZ). */
+const STATE_REGISTERS = [
+  'SYS_LED',
+  'SYS_LOCK',
+  'SYS_CFGDATA1',
+  'SYS_CFGDATA2',
+  'SYS_FLAGS',
+  'SYS_NVFLAGS',
+  'SYS_CLCD',
+] as const;
+
+/** Saved state: the stored word of each register software can change. */
+export type SysRegsState = { registers: Record<(typeof STATE_REGISTERS)[number], number> };
 
 export class SysRegs implements Device {
   readonly name: string;
@@ -83,6 +97,19 @@ export class SysRegs implements Device {
 
   registerName(offset: number): string | undefined {
     return this.regs.nameAt(offset);
+  }
+
+  save(): SysRegsState {
+    return { registers: this.regs.save(STATE_REGISTERS) as SysRegsState['registers'] };
+  }
+
+  load(state: DeviceState): void {
+    const registers = new StateReader(this.name, '', state, ['registers']).object('registers', STATE_REGISTERS);
+    const values = this.regs.readState(registers, STATE_REGISTERS);
+    if (values.SYS_LOCK !== LOCK_KEY && values.SYS_LOCK > 0x7fff) {
+      throw registers.error('SYS_LOCK', `0x${values.SYS_LOCK.toString(16)} is neither 0xa05f nor a 15-bit value`);
+    }
+    this.regs.restore(values);
   }
 
   private lock(value: number): void {

@@ -1,7 +1,8 @@
 import t from 'tap';
 import { Clock } from '../../../src/soc/clock.ts';
-import type { LogClass, Logger } from '../../../src/soc/device.ts';
+import { silentLogger, type LogClass, type Logger } from '../../../src/soc/device.ts';
 import { Gic } from '../../../src/soc/devices/gic.ts';
+import { restoreTwin } from '../fixtures/snapshot.ts';
 
 // CPU interface at +0, distributor at +0x1000 (realview_gic.c maps them so).
 const GICC_CTLR = 0x00;
@@ -280,4 +281,141 @@ t.test('bad offsets log guest errors; register names', async (t) => {
   t.equal(gic.registerName(GICD_IPRIORITYR + 41), 'GICD_IPRIORITYR10');
   t.equal(gic.registerName(GICD + 0xfe0), 'GICD_PIDR0');
   t.equal(gic.registerName(GICD_SGIR), 'GICD_SGIR');
+});
+
+/**
+ * SGI 3 active (running priority 0x30); pending: edge-triggered SPI 40 (latched, line low again, 0x20, so
+ * the CPU line is high), level-sensitive SPI 36 (line high, 0x40), SGI 5 from CPUs 1 and 2 (0x60) and SPI 50
+ * below the priority mask (0xF8); SPI 45 enabled, idle. GICC_BPR 2.
+ */
+function busyGic() {
+  const s = { ...setup(), sgi3: -1 };
+  const { gic, wr, enable, start } = s;
+  start();
+  wr(GICC_BPR, 2);
+  enable(36, 0x40);
+  gic.setInput(36, true);
+  enable(40, 0x20);
+  wr(GICD_ICFGR + 8, 1 << 17);
+  enable(45, 0x80);
+  enable(50, 0xf8);
+  wr(GICD_ISPENDR + 4, 1 << (50 - 32));
+  gic.write(GICD_IPRIORITYR + 3, 1, 0x30);
+  gic.write(GICD_IPRIORITYR + 5, 1, 0x60);
+  wr(GICD_SGIR, (1 << 16) | 3);
+  gic.write(GICD_SPENDSGIR + 5, 1, 0x06);
+  s.sgi3 = s.rd(GICC_IAR);
+  gic.setInput(40, true);
+  gic.setInput(40, false);
+  return s;
+}
+
+const GIC_REGISTERS = [
+  GICC_CTLR, GICC_PMR, GICC_BPR, GICC_RPR, GICC_HPPIR, GICD_CTLR,
+  ...[0, 4, 8].flatMap((w) => [GICD_ISENABLER + w, GICD_ISPENDR + w, GICD_ISACTIVER + w]),
+  ...Array.from({ length: 24 }, (_, i) => GICD_IPRIORITYR + 4 * i),
+  ...Array.from({ length: 6 }, (_, i) => GICD_ICFGR + 4 * i),
+  ...[0, 4, 8, 12].flatMap((w) => [GICD + 0xf10 + w, GICD_SPENDSGIR + w]),
+];
+
+t.test('snapshot with active, pending and masked interrupts continues exactly', async (t) => {
+  const { gic, sgi3 } = busyGic();
+  t.equal(sgi3, 3, 'SGI 3 from CPU 0 acknowledged');
+  t.equal(gic.irq.level, true);
+  const clock = new Clock(100_000_000);
+  const twins = restoreTwin(clock, gic, (c) => new Gic({ name: 'gic', time: c, logger: silentLogger }));
+  const { original, copy } = twins;
+  t.equal(copy.device.irq.level, true, 'SPI 40 preempts the running priority: the line is high after load');
+  t.equal(copy.device.read(GICC_RPR, 4), 0x30);
+  t.equal(copy.device.read(GICC_HPPIR, 4), 40);
+  const compare = (what: string): void => {
+    const [a, b] = twins.read(GIC_REGISTERS);
+    t.same(b, a, what);
+  };
+  compare('registers after load');
+  const acks: number[] = [];
+  const ack = (): void => {
+    const [[a], [b]] = twins.read([GICC_IAR]);
+    t.equal(b, a, 'same GICC_IAR');
+    acks.push(b);
+  };
+  const eoi = (id: number): void => twins.both((d) => d.write(GICC_EOIR, 4, id));
+  let cycle = 0;
+  const steps: (() => void)[] = [
+    ack,
+    () => eoi(40),
+    () => eoi(3),
+    ack,
+    () => twins.both((d) => d.setInput(36, false)),
+    () => eoi(36),
+    ack,
+    ack,
+    () => eoi(5),
+    ack,
+    () => eoi(5),
+    () => twins.both((d) => d.setInput(45, true)),
+    ack,
+    () => twins.both((d) => d.write(GICC_PMR, 4, 0xff)),
+    ack,
+    () => twins.both((d) => d.setInput(45, false)),
+    () => eoi(45),
+    ack,
+    () => eoi(50),
+    () => twins.both((d) => d.setInput(40, true)),
+    ack,
+  ];
+  for (const step of steps) {
+    twins.at((cycle += 10));
+    step();
+    compare(`registers at step ${cycle / 10}`);
+  }
+  t.same(acks, [40, 36, 5 | (1 << 10), SPURIOUS, 5 | (2 << 10), 45, SPURIOUS, 50, 40], 'interrupts taken in order');
+  t.same(copy.irq, original.irq, 'same IRQ line history');
+  t.equal(copy.irq.length > 6, true, 'the line moved');
+});
+
+t.test('the GIC state is plain data', async (t) => {
+  const { gic } = busyGic();
+  const state = gic.save();
+  t.strictSame(JSON.parse(JSON.stringify(state)), state);
+  t.match(state, {
+    distEnabled: true,
+    cpuEnabled: true,
+    pmr: 0xf0,
+    bpr: 2,
+    enabled: [...Array.from({ length: 16 }, (_, i) => i), 36, 40, 45, 50],
+    pending: [5, 40, 50],
+    active: [3],
+    level: [36],
+    edge: [...Array.from({ length: 16 }, (_, i) => i), 40],
+    apr: [1 << (0x30 >> 1), 0, 0, 0],
+  });
+  t.equal(state.priority[40], 0x20);
+  t.notOk(state.pending.includes(36), 'a level-sensitive interrupt is pending through its line, not a latch');
+  t.same(state.sgiSources.slice(3, 6), [0, 0, 0x06]);
+});
+
+t.test('a bad GIC state is a one-line SnapshotError and changes nothing', async (t) => {
+  const { gic } = busyGic();
+  const good = gic.save();
+  const target = setup().gic;
+  const before = target.save();
+  const sgis = Array.from({ length: 16 }, (_, i) => i);
+  const cases: [unknown, string][] = [
+    [{ ...good, pmr: 256 }, 'gic: snapshot field pmr: 256 is out of range 0..255'],
+    [{ ...good, bpr: 8 }, 'gic: snapshot field bpr: 8 is out of range 0..7'],
+    [{ ...good, cpuEnabled: 'yes' }, 'gic: snapshot field cpuEnabled: expected true or false, got "yes"'],
+    [{ ...good, enabled: sgis.slice(1) }, 'gic: snapshot field enabled: SGIs 0-15 must all be in it'],
+    [{ ...good, level: [3] }, 'gic: snapshot field level[0]: 3 is out of range 16..95'],
+    [{ ...good, pending: [5, 36, 36] }, 'gic: snapshot field pending: expected strictly increasing values'],
+    [{ ...good, active: [96] }, 'gic: snapshot field active[0]: 96 is out of range 0..95'],
+    [{ ...good, priority: good.priority.slice(1) }, 'gic: snapshot field priority: expected 96 elements, got 95'],
+    [{ ...good, pending: [3, 5, 36, 40, 50] }, 'gic: snapshot field pending: SGI 3 must be pending exactly when it has a source in sgiSources'],
+    [{ ...good, apr: [0, 2 ** 32, 0, 0] }, 'gic: snapshot field apr[1]: 4294967296 is out of range 0..4294967295'],
+    [{ ...good, runningPriority: 0x30 }, 'gic: snapshot field runningPriority: unknown field'],
+  ];
+  for (const [state, message] of cases) {
+    t.throws(() => target.load(state as never), { name: 'SnapshotError', message }, message);
+  }
+  t.same(target.save(), before);
 });

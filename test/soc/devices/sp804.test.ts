@@ -1,7 +1,8 @@
 import t from 'tap';
 import { Clock } from '../../../src/soc/clock.ts';
-import type { LogClass, Logger } from '../../../src/soc/device.ts';
+import { silentLogger, type LogClass, type Logger } from '../../../src/soc/device.ts';
 import { Sp804 } from '../../../src/soc/devices/sp804.ts';
+import { restoreTwin } from '../fixtures/snapshot.ts';
 
 // A 100 MHz CPU clock and the SP804's default 1 MHz TIMCLK: one timer tick is exactly 100 cycles, and timer
 // clock edges fall on multiples of 100 cycles.
@@ -247,4 +248,100 @@ t.test('bad offsets and unmodelled registers are logged', async (t) => {
   );
   t.equal(timer.registerName(0x24), 'Timer2Value');
   t.equal(timer.registerName(0x40), undefined);
+});
+
+/** Timer1 periodic (10 ticks) with its interrupt pending and half a period gone; Timer2 one-shot ÷16 mid-count. */
+function runningPair() {
+  const s = setup();
+  s.wr(LOAD, 10);
+  s.wr(CONTROL, ENABLE | PERIODIC | INTEN | SIZE32);
+  s.at(1234);
+  s.wr(TIMER2 + LOAD, 5);
+  // The next ÷16 edge is at cycle 1600 (prescaled tick 1); 5 ticks after it: tick 6 = cycle 9600.
+  s.wr(TIMER2 + CONTROL, ENABLE | ONESHOT | INTEN | SIZE32 | DIV16);
+  s.at(1500);
+  return s;
+}
+
+const make = (clock: Clock): Sp804 => new Sp804({ name: 'timer01', time: clock, logger: silentLogger });
+const ALL = [LOAD, VALUE, CONTROL, RIS, MIS, BGLOAD].flatMap((o) => [o, TIMER2 + o]);
+
+for (const clockFirst of [true, false]) {
+  t.test(`snapshot mid-period continues exactly (clock loaded ${clockFirst ? 'before' : 'after'} the device)`, async (t) => {
+    const { clock, timer } = runningPair();
+    const twins = restoreTwin(clock, timer, make, clockFirst);
+    const { copy } = twins;
+    t.equal(copy.clock.now, 1500);
+    t.equal(copy.device.irq.level, true, 'the pending Timer1 interrupt holds the line high after load');
+    t.equal(copy.device.read(VALUE, 4), 5, 'Timer1: 500 cycles = 5 ticks to the expiry at 2000');
+    t.equal(copy.device.read(TIMER2 + VALUE, 4), 5, 'Timer2: 5 prescaled ticks to the expiry at 9600');
+    t.equal(copy.clock.nextDeadline(), 2000);
+    const steps: [number, ((d: Sp804) => void)?][] = [
+      [1999],
+      [2000],
+      [2050, (d) => d.write(INTCLR, 4, 1)],
+      [2999],
+      [3000],
+      [3500, (d) => (d.write(INTCLR, 4, 1), d.write(CONTROL, 4, ENABLE | PERIODIC | SIZE32))],
+      [4321, (d) => d.write(BGLOAD, 4, 7)],
+      [5000],
+      [5699],
+      [9599],
+      [9600],
+      [20_000],
+    ];
+    for (const [cycle, action] of steps) {
+      twins.at(cycle);
+      if (action) twins.both(action);
+      const [a, b] = twins.read(ALL);
+      t.same(b, a, `registers at cycle ${cycle}`);
+      t.equal(copy.clock.nextDeadline(), twins.original.clock.nextDeadline(), `next alarm at cycle ${cycle}`);
+    }
+    t.same(copy.irq, twins.original.irq, 'same IRQ line history');
+    t.same(copy.irq, [[1500, true], [2050, false], [3000, true], [3500, false], [9600, true]]);
+  });
+}
+
+t.test('the state is plain data; load leaves alarm due times to the clock', async (t) => {
+  const { clock, timer } = runningPair();
+  const state = timer.save();
+  t.strictSame(JSON.parse(JSON.stringify(state)), state, 'JSON round-trips it unchanged');
+  t.same(state, {
+    timer1: { load: 10, control: ENABLE | PERIODIC | INTEN | SIZE32, ris: true, count: null, endTick: 20 },
+    timer2: { load: 5, control: ENABLE | ONESHOT | INTEN | SIZE32 | DIV16, ris: false, count: null, endTick: 6 },
+  });
+  const fresh = new Clock(clock.hz);
+  const copy = make(fresh);
+  copy.load(state);
+  t.equal(fresh.nextDeadline(), Infinity, 'the device did not schedule its alarms');
+  fresh.load(clock.save());
+  t.equal(fresh.nextDeadline(), 2000);
+  timer.write(CONTROL, 4, PERIODIC | INTEN | SIZE32);
+  t.match(timer.save().timer1, { count: 5, endTick: null }, 'stopped: the count itself is saved');
+});
+
+t.test('a bad SP804 state is a one-line SnapshotError and changes nothing', async (t) => {
+  const { timer } = runningPair();
+  const good = timer.save();
+  const target = setup().timer;
+  const with1 = (patch: object) => ({ ...good, timer1: { ...good.timer1, ...patch } });
+  const with2 = (patch: object) => ({ ...good, timer2: { ...good.timer2, ...patch } });
+  const cases: [unknown, string][] = [
+    ['timer', 'timer01: snapshot: expected an object, got "timer"'],
+    [{ timer1: good.timer1 }, 'timer01: snapshot field timer2: missing'],
+    [with1({ load: 2 ** 32 }), 'timer01: snapshot field timer1.load: 4294967296 is out of range 0..4294967295'],
+    [with1({ control: -1 }), 'timer01: snapshot field timer1.control: -1 is out of range 0..4294967295'],
+    [with1({ ris: 1 }), 'timer01: snapshot field timer1.ris: expected true or false, got 1'],
+    [with1({ count: 3 }), 'timer01: snapshot field timer1: exactly one of count and endTick must be null'],
+    [with1({ endTick: null }), 'timer01: snapshot field timer1: exactly one of count and endTick must be null'],
+    [with1({ endTick: Number.NaN }), 'timer01: snapshot field timer1.endTick: expected an integer, got NaN'],
+    [with1({ control: PERIODIC }), 'timer01: snapshot field timer1.endTick: running, but TimerEn is clear'],
+    [with2({ count: 2 ** 32, endTick: null }), 'timer01: snapshot field timer2.count: 4294967296 is out of range 0..4294967295'],
+    [with2({ prescale: 16 }), 'timer01: snapshot field timer2.prescale: unknown field'],
+  ];
+  const before = target.save();
+  for (const [state, message] of cases) {
+    t.throws(() => target.load(state as never), { name: 'SnapshotError', message }, message);
+  }
+  t.same(target.save(), before, 'a bad Timer2 left Timer1 alone too');
 });

@@ -1,7 +1,8 @@
 import t from 'tap';
 import { Clock } from '../../../src/soc/clock.ts';
-import type { LogClass, Logger } from '../../../src/soc/device.ts';
+import { silentLogger, type LogClass, type Logger } from '../../../src/soc/device.ts';
 import { SysRegs } from '../../../src/soc/devices/sysregs.ts';
+import { restoreTwin } from '../fixtures/snapshot.ts';
 
 const SYS_ID = 0x00;
 const SYS_SW = 0x04;
@@ -112,4 +113,85 @@ t.test('unknown offsets and writes to read-only registers are guest errors', asy
   t.equal(rd(SYS_ID), 0xc140_0400);
   t.equal(logs.length, 3);
   t.ok(logs.every(([cls]) => cls === 'guest-errors'));
+});
+
+/** LEDs lit, flags and non-volatile flags set, CLCD and configuration data written, SYS_LOCK as given. */
+function usedRegs(lock: number) {
+  const { clock, regs, wr } = setup(0x0400_0000);
+  clock.advanceTo(123_457);
+  wr(SYS_LED, 0xa5);
+  wr(SYS_LOCK, lock);
+  wr(0x28, 0x1234_5678);
+  wr(0x2c, 0x9abc_def0);
+  wr(SYS_FLAGS, 0x0f0f);
+  wr(SYS_FLAGSCLR, 0x0003);
+  wr(SYS_NVFLAGS, 0x8000_0001);
+  wr(SYS_CLCD, 0xffff_ffff);
+  return { clock, regs };
+}
+
+const SYSREGS_OFFSETS = Array.from({ length: 0xd4 / 4 }, (_, i) => 4 * i);
+
+for (const [lock, what, expected] of [
+  [0xa05f, 'unlocked (the key)', 0xa05f],
+  [0x1_2345, 'locked (another value)', 0x2345],
+] as const) {
+  t.test(`snapshot with SYS_LOCK ${what} continues exactly`, async (t) => {
+    const { clock, regs } = usedRegs(lock);
+    const twins = restoreTwin(clock, regs, (c) => new SysRegs({ name: 'sysregs', time: c, logger: silentLogger, procId: 0x0400_0000 }));
+    const { copy } = twins;
+    t.equal(copy.device.read(SYS_LOCK, 4), expected);
+    t.equal(copy.device.read(SYS_LED, 4), 0xa5);
+    t.equal(copy.device.read(SYS_FLAGS, 4), 0x0f0c);
+    t.equal(copy.device.read(SYS_NVFLAGS, 4), 0x8000_0001);
+    t.equal(copy.device.read(SYS_CLCD, 4), 0xffff_dfff, 'CLCDID kept');
+    t.equal(copy.device.read(SYS_24MHZ, 4), 29_629, '123 457 cycles at 100 MHz = 29 629.68 ticks of 24 MHz');
+    for (const cycle of [123_458, 200_000, 2 ** 40]) {
+      twins.at(cycle);
+      const [a, b] = twins.read(SYSREGS_OFFSETS);
+      t.same(b, a, `all registers at cycle ${cycle}`);
+    }
+    twins.both((d) => (d.write(SYS_NVFLAGSCLR, 4, 1), d.reset()));
+    const [a, b] = twins.read(SYSREGS_OFFSETS);
+    t.same(b, a, 'after reset');
+    t.equal(copy.device.read(SYS_NVFLAGS, 4), 0x8000_0000, 'SYS_NVFLAGS survives reset');
+    t.same(copy.irq, [], 'no interrupt line');
+  });
+}
+
+t.test('the system registers state is plain data', async (t) => {
+  const state = usedRegs(0xa05f).regs.save();
+  t.strictSame(JSON.parse(JSON.stringify(state)), state);
+  t.same(state, {
+    registers: {
+      SYS_LED: 0xa5,
+      SYS_LOCK: 0xa05f,
+      SYS_CFGDATA1: 0x1234_5678,
+      SYS_CFGDATA2: 0x9abc_def0,
+      SYS_FLAGS: 0x0f0c,
+      SYS_NVFLAGS: 0x8000_0001,
+      SYS_CLCD: 0xffff_dfff,
+    },
+  });
+});
+
+t.test('a bad system registers state is a one-line SnapshotError and changes nothing', async (t) => {
+  const good = usedRegs(0xa05f).regs.save();
+  const { regs: target } = setup();
+  const before = target.save();
+  const regs = (patch: object) => ({ registers: { ...good.registers, ...patch } });
+  const { SYS_LED: _, ...noLed } = good.registers;
+  const cases: [unknown, string][] = [
+    [{}, 'sysregs: snapshot field registers: missing'],
+    [{ registers: noLed }, 'sysregs: snapshot field registers.SYS_LED: missing'],
+    [regs({ SYS_ID: 0 }), 'sysregs: snapshot field registers.SYS_ID: unknown field'],
+    [regs({ SYS_LOCK: 0x8000 }), 'sysregs: snapshot field registers.SYS_LOCK: 0x8000 is neither 0xa05f nor a 15-bit value'],
+    [regs({ SYS_CLCD: 0 }), 'sysregs: snapshot field registers.SYS_CLCD: 0x0 changes read-only bits 0x3f00'],
+    [regs({ SYS_FLAGS: 2 ** 32 }), 'sysregs: snapshot field registers.SYS_FLAGS: 4294967296 is out of range 0..4294967295'],
+    [regs({ SYS_LED: null }), 'sysregs: snapshot field registers.SYS_LED: expected an integer, got null'],
+  ];
+  for (const [state, message] of cases) {
+    t.throws(() => target.load(state as never), { name: 'SnapshotError', message }, message);
+  }
+  t.same(target.save(), before);
 });
