@@ -1,10 +1,9 @@
 /**
  * Fault status and fault address values for the aborts handset enters itself. Unicorn 2.0.1 hands data and
  * prefetch aborts to the INTR hook without running QEMU's exception entry, so CP15 DFSR/FAR/IFSR/IFAR are
- * never written; these pure functions recompute them the way QEMU (target/arm ptw.c get_phys_addr_v5,
- * tlb_helper.c arm_deliver_fault, internals.h arm_fi_to_sfsc) does for the ARMv5/ARMv6 short-descriptor MMU
- * with SCTLR.XP = 0. QEMU walks ARMv6 tables with XP = 0 with the same v5 code, so APX, XN and
- * supersections play no part here. TTBCR is taken to be 0: every walk starts at TTBR0.
+ * never written; these pure functions recompute them the way QEMU (tlb_helper.c arm_deliver_fault,
+ * internals.h arm_fi_to_sfsc) does, with the page-table walk and permission checks of ./mmu.ts (every
+ * short-descriptor format, TTBR0/TTBR1/TTBCR, domains, AP/APX, XN, FCSE).
  *
  *   dataAbort(insn, reg, privileged, mmu, readWord) -> { far, fsr }: write DFSR (c5,c0,0) and FAR (c6,c0,0).
  *   prefetchFault(va, privileged, mmu, readWord) -> { fsr }: write IFSR (c5,c0,1) and, on ARMv6 only,
@@ -12,16 +11,14 @@
  *   BKPT_ABORT: the IFSR/IFAR values QEMU writes for a BKPT prefetch abort.
  *   dataAccesses / dataAbortAddress / translationFault: the parts that dataAbort is built from.
  *
- * FSR layout (ARM ARM B4.6): bits[3:0] status, bits[7:4] domain, bit 11 WnR. QEMU's rules:
- * - the domain field is always bits[8:5] of the first-level descriptor, even for a section translation
- *   fault, whose descriptor is invalid (arm_fi_to_sfsc ORs fi->domain in for every fault kind); alignment
- *   and debug faults have domain 0.
- * - WnR is set only for data stores on ARMv6 (ARMv5 has no WnR), alignment faults included.
- * - the domain is checked before the second-level descriptor is read, so a page in a no-access domain is a
- *   page domain fault even when its second-level entry is invalid (the ARM ARM flow chart checks the page
- *   translation first).
- * - a fetch needs only read permission (the v5 walk grants execute with any access).
+ * FSR layout (ARM ARM B4.6): bits[3:0] status, bits[7:4] domain, bit 11 WnR. Alignment and debug faults have
+ * domain 0; WnR is set only for data stores on ARMv6 (ARMv5 has no WnR), alignment faults included. The MMU
+ * fault rules (domain field, check order) are described in ./mmu.ts.
  */
+import { FSR, isFault, translate, type MmuFault, type MmuState, type ReadWord } from './mmu.ts';
+
+export { FSR };
+export type { MmuState, ReadWord };
 
 export interface AbortInsn {
   encoding: number;
@@ -35,15 +32,6 @@ export interface AbortInsn {
  */
 export type RegRead = (n: number) => number;
 
-export interface Mmu {
-  ttbr0: number;
-  dacr: number;
-  sctlr: number;
-  armv6: boolean;
-}
-
-export type ReadWord = (pa: number) => number;
-
 export interface DataAccess {
   address: number;
   size: 1 | 2 | 4 | 8;
@@ -54,22 +42,7 @@ export interface DataAccess {
   exclusive: boolean;
 }
 
-const SCTLR_M = 1 << 0;
 const SCTLR_A = 1 << 1;
-const SCTLR_S = 1 << 8;
-const SCTLR_R = 1 << 9;
-const FSR_WNR = 1 << 11;
-
-export const FSR = {
-  ALIGNMENT: 0b0001,
-  DEBUG: 0b0010,
-  TRANSLATION_SECTION: 0b0101,
-  TRANSLATION_PAGE: 0b0111,
-  DOMAIN_SECTION: 0b1001,
-  DOMAIN_PAGE: 0b1011,
-  PERMISSION_SECTION: 0b1101,
-  PERMISSION_PAGE: 0b1111,
-} as const;
 
 /** QEMU's BKPT (helper exception_bkpt_insn): IFSR = debug event, IFAR = 0 (architecturally UNKNOWN). */
 export const BKPT_ABORT = { fsr: FSR.DEBUG, far: 0 } as const;
@@ -100,7 +73,7 @@ export function dataAbort(
   insn: AbortInsn,
   reg: RegRead,
   privileged: boolean,
-  mmu: Mmu,
+  mmu: MmuState,
   readWord: ReadWord,
 ): { far: number; fsr: number } | undefined {
   for (const access of dataAccesses(insn, reg) ?? []) {
@@ -119,95 +92,26 @@ export function dataAbort(
   return undefined;
 }
 
-/** The DFSR value for a data access at `va` that faults in the MMU, or undefined if it would not. */
+/** The DFSR value (with FAR = `va`) for a data access at `va` that faults in the MMU, or undefined if it would not. */
 export function translationFault(
   va: number,
   isWrite: boolean,
   privileged: boolean,
-  mmu: Mmu,
+  mmu: MmuState,
   readWord: ReadWord,
-): { fsr: number } | undefined {
-  const status = walk(va, isWrite ? 'write' : 'read', privileged, mmu, readWord);
-  return status === undefined ? undefined : { fsr: withWnR(status, isWrite, mmu) };
+): MmuFault | undefined {
+  const result = translate(mmu, va, readWord, { access: isWrite ? 'write' : 'read', privileged });
+  return isFault(result) ? result : undefined;
 }
 
 /** The IFSR value for an instruction fetch at `va` that faults in the MMU, or undefined if it would not. */
-export function prefetchFault(
-  va: number,
-  privileged: boolean,
-  mmu: Mmu,
-  readWord: ReadWord,
-): { fsr: number } | undefined {
-  const status = walk(va, 'fetch', privileged, mmu, readWord);
-  return status === undefined ? undefined : { fsr: status };
+export function prefetchFault(va: number, privileged: boolean, mmu: MmuState, readWord: ReadWord): MmuFault | undefined {
+  const result = translate(mmu, va, readWord, { access: 'execute', privileged });
+  return isFault(result) ? result : undefined;
 }
 
-function withWnR(fsr: number, write: boolean, mmu: Mmu): number {
-  return write && mmu.armv6 ? fsr | FSR_WNR : fsr;
-}
-
-/** get_phys_addr_v5: the FSR status and domain of a faulting access, undefined when it translates. */
-function walk(
-  va: number,
-  kind: 'read' | 'write' | 'fetch',
-  privileged: boolean,
-  mmu: Mmu,
-  readWord: ReadWord,
-): number | undefined {
-  if (!(mmu.sctlr & SCTLR_M)) return undefined;
-  const l1 = readWord(((mmu.ttbr0 & 0xffffc000) | ((va >>> 18) & 0x3ffc)) >>> 0);
-  const type = l1 & 3;
-  const domain = (l1 >>> 5) & 0xf;
-  const fault = (status: number) => status | (domain << 4);
-  if (type === 0) return fault(FSR.TRANSLATION_SECTION);
-  const section = type === 2;
-  const domainAccess = (mmu.dacr >>> (domain * 2)) & 3;
-  // 0b10 is reserved: QEMU treats it as no access.
-  if (domainAccess === 0 || domainAccess === 2) return fault(section ? FSR.DOMAIN_SECTION : FSR.DOMAIN_PAGE);
-  let ap: number;
-  if (section) {
-    ap = (l1 >>> 10) & 3;
-  } else {
-    const coarse = type === 1;
-    const l2 = readWord(
-      coarse ? ((l1 & 0xfffffc00) | ((va >>> 10) & 0x3fc)) >>> 0 : ((l1 & 0xfffff000) | ((va >>> 8) & 0xffc)) >>> 0,
-    );
-    switch (l2 & 3) {
-      case 0:
-        return fault(FSR.TRANSLATION_PAGE);
-      case 1: // 64 KiB large page: AP0-AP3 for its four 16 KiB subpages
-        ap = (l2 >>> (4 + ((va >>> 13) & 6))) & 3;
-        break;
-      case 2: // 4 KiB small page: AP0-AP3 for its four 1 KiB subpages
-        ap = (l2 >>> (4 + ((va >>> 9) & 6))) & 3;
-        break;
-      default:
-        // In a coarse table an ARMv6 extended small page (UNPREDICTABLE on ARMv5, where QEMU faults); in a
-        // fine table a 1 KiB tiny page.
-        if (coarse && !mmu.armv6) return fault(FSR.TRANSLATION_PAGE);
-        ap = (l2 >>> 4) & 3;
-    }
-  }
-  if (domainAccess === 3) return undefined; // manager: no permission check
-  const { read, write } = permissions(ap, mmu.sctlr, privileged);
-  const allowed = kind === 'write' ? write : read;
-  return allowed ? undefined : fault(section ? FSR.PERMISSION_SECTION : FSR.PERMISSION_PAGE);
-}
-
-/** ap_to_rw_prot for a two-bit AP (ARM ARM B4.4.1); SCTLR.S and .R both set is reserved: no access. */
-function permissions(ap: number, sctlr: number, privileged: boolean): { read: boolean; write: boolean } {
-  switch (ap) {
-    case 0: {
-      const sr = sctlr & (SCTLR_S | SCTLR_R);
-      return { read: sr === SCTLR_R || (sr === SCTLR_S && privileged), write: false };
-    }
-    case 1:
-      return { read: privileged, write: privileged };
-    case 2:
-      return { read: true, write: privileged };
-    default:
-      return { read: true, write: true };
-  }
+function withWnR(fsr: number, write: boolean, mmu: MmuState): number {
+  return write && mmu.armv6 ? fsr | FSR.WNR : fsr;
 }
 
 function access(address: number, size: DataAccess['size'], write: boolean, extra?: Partial<DataAccess>): DataAccess {

@@ -16,7 +16,8 @@ import {
   prefetchFault,
   translationFault,
 } from '../../src/cpu/abort-info.ts';
-import type { AbortInsn, DataAccess, Mmu } from '../../src/cpu/abort-info.ts';
+import type { AbortInsn, DataAccess } from '../../src/cpu/abort-info.ts';
+import type { MmuState } from '../../src/cpu/mmu.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'handset-abort-info-'));
 t.teardown(() => rmSync(dir, { recursive: true, force: true }));
@@ -203,7 +204,16 @@ function tables() {
   const mem = new Map<number, number>();
   const readWord = (pa: number) => mem.get(pa) ?? 0;
   const l1 = (va: number, desc: number) => mem.set(TTB + (va >>> 20) * 4, desc);
-  const mmu = (sctlr = SCTLR_M, armv6 = false): Mmu => ({ ttbr0: TTB | 0x1b, dacr: DACR, sctlr, armv6 });
+  const mmu = (sctlr = SCTLR_M, armv6 = false): MmuState => ({
+    sctlr,
+    ttbr0: TTB | 0x1b,
+    ttbr1: 0,
+    ttbcr: 0,
+    dacr: DACR,
+    fcseidr: 0,
+    contextidr: 0,
+    armv6,
+  });
   /** The DFSR of a data access, undefined when it translates. */
   const data = (va: number, write: boolean, priv: boolean, m = mmu()) =>
     translationFault(va, write, priv, m, readWord)?.fsr;
