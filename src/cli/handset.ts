@@ -6,12 +6,12 @@
  */
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
-import { EngineUnavailableError } from '../cpu/unicorn-ffi.ts';
-import { CPU_MODEL_NAMES, CPU_MODELS, type CpuModelName } from '../cpu/models.ts';
-import { CpuError } from '../cpu/errors.ts';
+import { readFileSync, statSync } from 'node:fs';
 import { LoadError } from '../loader/errors.ts';
 import { loadImage } from '../loader/image.ts';
-import { Machine, MachineError, memoryLayout, type TimingMode } from '../machine/machine.ts';
+import { CPU_MODEL_NAMES, CPU_MODELS, CpuError, EngineUnavailableError, Machine, MachineError, memoryLayout, type RunLimits, type RunOutcome, type TimingMode, type CpuModelName } from '../machine/machine.ts';
+import { SnapshotFileError, snapshotConfig } from '../machine/snapshot.ts';
+import { OutputFileError, writeFileAtomically } from './output-file.ts';
 import { Recorder } from '../trace/recorder.ts';
 import { TraceFileError } from '../trace/format.ts';
 import { registerTraceCommands } from './trace-commands.ts';
@@ -33,9 +33,9 @@ const EXIT_USAGE = 2;
 const EXIT_EMULATION = 1;
 
 interface BootArgs {
-  image: string;
-  cpu: string;
-  ram: string;
+  image?: string;
+  cpu?: string;
+  ram?: string;
   clock?: string;
   'load-addr'?: string;
   entry?: string;
@@ -43,8 +43,12 @@ interface BootArgs {
   'max-cycles'?: string;
   stats: boolean;
   log?: string;
-  timing: string;
+  timing?: string;
   trace?: string;
+  'save-at'?: string;
+  save?: string;
+  restore?: string;
+  'semihosting-root'?: string;
   'trace-mem': boolean;
   'trace-from'?: string;
   'trace-to'?: string;
@@ -68,27 +72,81 @@ function traceOptions(args: BootArgs) {
   };
 }
 
+/** What the machine is built from: the options, or a snapshot's configuration (options must then agree). */
+function machineSettings(args: BootArgs, snapshot: Uint8Array | undefined) {
+  if (snapshot === undefined) {
+    const cpu = (args.cpu ?? 'arm926') as CpuModelName;
+    return {
+      cpu,
+      ramSize: parseRamSize(args.ram ?? '128M'),
+      clockHz: args.clock !== undefined ? parseClockMhz(args.clock) : CPU_MODELS[cpu].defaultMhz * 1_000_000,
+      timing: (args.timing ?? 'fast') as TimingMode,
+    };
+  }
+  const saved = snapshotConfig(snapshot);
+  const given = {
+    cpu: args.cpu,
+    ramSize: args.ram !== undefined ? parseRamSize(args.ram) : undefined,
+    clockHz: args.clock !== undefined ? parseClockMhz(args.clock) : undefined,
+    timing: args.timing,
+  };
+  for (const [key, value] of Object.entries(given)) {
+    const want = saved[key as keyof typeof given];
+    if (value !== undefined && value !== want) {
+      throw new UsageError(`--restore: the snapshot was taken with ${key} ${want}, not ${value} (leave the option out)`);
+    }
+  }
+  return { cpu: saved.cpu, ramSize: saved.ramSize, clockHz: saved.clockHz, timing: saved.timing };
+}
+
+function readSnapshot(path: string): Uint8Array {
+  try {
+    return readFileSync(path);
+  } catch (e) {
+    throw new UsageError(`cannot read snapshot ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
+}
+
+/** --semihosting-root: an existing directory, else a usage error. */
+function semihostingRoot(dir: string | undefined): string | undefined {
+  if (dir === undefined) return undefined;
+  let isDirectory = false;
+  try {
+    isDirectory = statSync(dir).isDirectory();
+  } catch {
+    // reported below
+  }
+  if (!isDirectory) throw new UsageError(`--semihosting-root ${dir}: not a directory`);
+  return dir;
+}
+
 function boot(args: BootArgs): number {
   const stdout = new BufferedWriter(1);
   const stderr = new BufferedWriter(2);
-  const cpu = args.cpu as CpuModelName;
-  const ramSize = parseRamSize(args.ram);
-  const clockHz = args.clock !== undefined ? parseClockMhz(args.clock) : CPU_MODELS[cpu].defaultMhz * 1_000_000;
-  const limits = {
+  if (args.restore !== undefined && args.image !== undefined) throw new UsageError('give an image or --restore FILE, not both');
+  if (args.restore === undefined && args.image === undefined) throw new UsageError('boot needs an image (or --restore FILE)');
+  if ((args['save-at'] === undefined) !== (args.save === undefined)) throw new UsageError('--save-at CYCLES and --save FILE go together');
+  const saveAt = args['save-at'] !== undefined ? parseCount('--save-at', args['save-at']) : undefined;
+  const snapshot = args.restore !== undefined ? readSnapshot(args.restore) : undefined;
+  const { cpu, ramSize, clockHz, timing } = machineSettings(args, snapshot);
+  const limits: RunLimits = {
     maxInsns: args['max-insns'] !== undefined ? parseCount('--max-insns', args['max-insns']) : undefined,
     maxCycles: args['max-cycles'] !== undefined ? parseCount('--max-cycles', args['max-cycles']) : undefined,
   };
   const logClasses = parseLogClasses(args.log ?? '');
-  const timing = args.timing as TimingMode;
   const window = traceOptions(args);
-  const image = loadImage(
-    args.image,
-    {
-      loadAddr: args['load-addr'] !== undefined ? parseAddress('--load-addr', args['load-addr']) : undefined,
-      entry: args.entry !== undefined ? parseAddress('--entry', args.entry) : undefined,
-    },
-    memoryLayout(ramSize),
-  );
+  const filesRoot = semihostingRoot(args['semihosting-root']);
+  const image =
+    args.image === undefined
+      ? undefined
+      : loadImage(
+          args.image,
+          {
+            loadAddr: args['load-addr'] !== undefined ? parseAddress('--load-addr', args['load-addr']) : undefined,
+            entry: args.entry !== undefined ? parseAddress('--entry', args.entry) : undefined,
+          },
+          memoryLayout(ramSize),
+        );
   const logger: Logger = {
     enabled: (cls) => logClasses.has(cls),
     log: (_cls, message) => {
@@ -102,46 +160,42 @@ function boot(args: BootArgs): number {
     clockHz,
     timing,
     logger,
-    onConsole: (bytes) => stdout.write(bytes),
-    onStderr: (bytes) => {
+    input: stdinInput(),
+    cmdline: args.image ?? '',
+    terminals: { stdin: process.stdin.isTTY === true, stdout: process.stdout.isTTY === true, stderr: process.stderr.isTTY === true },
+    semihostingRoot: filesRoot,
+  });
+  machine.on('console', ({ source, stream, bytes }) => {
+    if (source === 'uart0' || (source === 'semihosting' && stream === 'stdout')) {
+      stdout.write(bytes);
+    } else if (source === 'semihosting') {
       stdout.flush();
       stderr.write(bytes);
-    },
-    input: stdinInput(),
-    cmdline: args.image,
-    terminals: { stdin: process.stdin.isTTY === true, stdout: process.stdout.isTTY === true, stderr: process.stderr.isTTY === true },
+    }
   });
   let recorder: Recorder | undefined;
   try {
-    machine.load(image);
+    if (snapshot !== undefined) machine.restore(snapshot);
+    if (image !== undefined) machine.load(image);
     if (args.trace !== undefined) {
       recorder = new Recorder(machine, {
         path: args.trace,
         ...window,
-        header: { cpu, clockHz, ramSize, timing, imageSha256: image.sha256 ?? '', commandLine: process.argv.slice(2) },
+        header: { cpu, clockHz, ramSize, timing, imageSha256: image?.sha256 ?? '', commandLine: process.argv.slice(2) },
       });
     }
     // Host time is read only here, for the --stats report; the emulation never sees it.
     const started = process.hrtime.bigint();
-    let outcome;
+    let outcome: RunOutcome;
     try {
-      outcome = machine.run(limits);
+      outcome = runSaving(machine, limits, saveAt, args.save, () => stdout.flush());
     } finally {
       recorder?.finish();
       stdout.flush();
       stderr.flush();
     }
     const hostMs = Number(process.hrtime.bigint() - started) / 1e6;
-    let status: number;
-    if (outcome.kind === 'limit') {
-      const n = outcome.limit === 'instructions' ? limits.maxInsns : limits.maxCycles;
-      // Limits are checked at block boundaries: say how far the run actually got.
-      const reached = outcome.limit === 'instructions' ? `${machine.instructions} instructions` : `${machine.cycles} cycles`;
-      process.stderr.write(`handset: stopped at the ${outcome.limit} limit (${n}) after ${reached} at pc=0x${hex(machine.cpu.pc)}\n`);
-      status = EXIT_LIMIT;
-    } else {
-      status = outcome.status;
-    }
+    const status = exitStatus(machine, outcome, limits);
     if (args.stats) {
       const mips = hostMs > 0 ? machine.instructions / hostMs / 1000 : 0;
       const cpi = timing === 'cycle' && machine.instructions > 0 ? ` cpi=${(machine.cycles / machine.instructions).toFixed(3)}` : '';
@@ -155,13 +209,50 @@ function boot(args: BootArgs): number {
   }
 }
 
+/** Runs to the end; with --save-at, stops at that cycle (a block boundary) to write a snapshot, then goes on. */
+function runSaving(machine: Machine, limits: RunLimits, saveAt: number | undefined, path: string | undefined, flush: () => void): RunOutcome {
+  if (saveAt === undefined || path === undefined) return machine.run(limits);
+  const first = machine.run({ ...limits, maxCycles: Math.min(limits.maxCycles ?? Infinity, saveAt) });
+  const userLimitReached =
+    (limits.maxCycles !== undefined && machine.cycles >= limits.maxCycles) || (limits.maxInsns !== undefined && machine.instructions >= limits.maxInsns);
+  if (first.kind !== 'limit' || userLimitReached) {
+    flush();
+    process.stderr.write(`handset: the run ended at cycle ${machine.cycles}, before --save-at ${saveAt}: no snapshot written\n`);
+    return first;
+  }
+  writeFileAtomically(path, machine.snapshot());
+  return machine.run(limits);
+}
+
+function exitStatus(machine: Machine, outcome: RunOutcome, limits: RunLimits): number {
+  switch (outcome.kind) {
+    case 'exit':
+      return outcome.status;
+    case 'limit': {
+      const n = outcome.limit === 'instructions' ? limits.maxInsns : limits.maxCycles;
+      // Limits are checked at block boundaries: say how far the run actually got.
+      const reached = outcome.limit === 'instructions' ? `${machine.instructions} instructions` : `${machine.cycles} cycles`;
+      process.stderr.write(`handset: stopped at the ${outcome.limit} limit (${n}) after ${reached} at pc=0x${hex(machine.pc)}\n`);
+      return EXIT_LIMIT;
+    }
+    case 'waiting':
+      process.stderr.write(
+        `handset: the CPU waits for an interrupt (WFI before 0x${hex(outcome.pc)}) but none can come: no timer is armed and there is no input\n`,
+      );
+      return EXIT_EMULATION;
+    case 'stopped':
+      process.stderr.write(`handset: stopped after ${machine.instructions} instructions at pc=0x${hex(machine.pc)}\n`);
+      return EXIT_EMULATION;
+  }
+}
+
 function hex(n: number): string {
   return (n >>> 0).toString(16).padStart(8, '0');
 }
 
 /** One line on stderr for every error the user can cause; anything else is a bug and keeps its stack. */
 function report(e: unknown): number {
-  if (e instanceof UsageError || e instanceof LoadError || e instanceof EngineUnavailableError || e instanceof TraceFileError) {
+  if (e instanceof UsageError || e instanceof LoadError || e instanceof EngineUnavailableError || e instanceof TraceFileError || e instanceof SnapshotFileError || e instanceof OutputFileError) {
     process.stderr.write(`handset: ${e.message}\n`);
     return EXIT_USAGE;
   }
@@ -178,13 +269,13 @@ export function main(argv: string[]): void {
     .scriptName('handset')
     .usage('$0 <command> [options]\n\nA cycle-level ARM handset SoC emulator (QEMU realview-eb memory map).')
     .command(
-      'boot <image>',
+      'boot [image]',
       'Boot a bare-metal firmware image (ELF, or raw with --load-addr) on the handset SoC',
       (y) =>
         y
-          .positional('image', { type: 'string', demandOption: true, describe: 'ELF32 ARM executable or raw binary' })
-          .option('cpu', { choices: CPU_MODEL_NAMES, default: 'arm926', describe: 'CPU core model' })
-          .option('ram', { type: 'string', default: '128M', describe: 'RAM size: 128M, 192M or 256M' })
+          .positional('image', { type: 'string', describe: 'ELF32 ARM executable or raw binary' })
+          .option('cpu', { choices: CPU_MODEL_NAMES, describe: 'CPU core model [default: arm926]' })
+          .option('ram', { type: 'string', describe: 'RAM size: 128M, 192M or 256M [default: 128M]' })
           .option('clock', {
             type: 'string',
             describe: `core clock in MHz (default per CPU: ${CPU_MODEL_NAMES.map((n) => `${n} ${CPU_MODELS[n].defaultMhz}`).join(', ')})`,
@@ -195,13 +286,19 @@ export function main(argv: string[]): void {
           .option('max-cycles', { type: 'string', describe: 'stop after N cycles of virtual time (exit 124)' })
           .option('stats', { type: 'boolean', default: false, describe: 'print instructions, cycles and speed on stderr at the end' })
           .option('log', { type: 'string', describe: 'comma-separated log classes: guest-errors, unimp' })
-          .option('timing', { choices: ['fast', 'cycle'], default: 'fast', describe: 'fast: 1 cycle per instruction; cycle: per-core cost tables (docs/timing.md)' })
+          .option('timing', { choices: ['fast', 'cycle'], describe: 'fast: 1 cycle per instruction; cycle: per-core cost tables (docs/timing.md) [default: fast]' })
           .option('trace', { type: 'string', describe: 'record an instruction trace to FILE (docs/trace-format.md)' })
           .option('trace-mem', { type: 'boolean', default: false, describe: 'with --trace: also record data memory accesses' })
           .option('trace-from', { type: 'string', describe: 'with --trace: start at instruction index N, or at cycle Nc' })
           .option('trace-to', { type: 'string', describe: 'with --trace: stop before instruction index N, or cycle Nc' })
           .option('trace-range', { type: 'string', describe: 'with --trace: only instructions at BEGIN <= pc < END (BEGIN-END)' })
+          .option('save-at', { type: 'string', describe: 'with --save: write a snapshot when the clock reaches cycle N, then go on' })
+          .option('save', { type: 'string', describe: 'with --save-at: the snapshot file (docs/snapshot-format.md)' })
+          .option('restore', { type: 'string', describe: 'continue from a snapshot file instead of booting an image' })
+          .option('semihosting-root', { type: 'string', describe: 'semihosting files are those in host directory DIR (the guest\'s "/") [default: a private in-memory directory]' })
           .example('$0 boot firmware/hello.elf', 'print a greeting on UART0 and exit 0')
+          .example('$0 boot firmware/newlib-demo.elf --save-at 100000 --save demo.snap', 'snapshot at cycle 100000')
+          .example('$0 boot --restore demo.snap --stats', 'continue that run from the snapshot')
           .example('$0 boot fw.bin --load-addr 0x8000 --cpu arm1176 --ram 256M --stats', 'a raw image on an ARMv6 handset'),
       (args) => {
         status = boot(args as unknown as BootArgs);

@@ -46,7 +46,29 @@ export interface BlockClock {
   adjust(insns: number, cycles: number): void;
   /** Forgets the block that ran last: control did not flow from it by a branch (exception entry). */
   breakEdge(): void;
+  /**
+   * Another address space runs from now on (a world switch): cached block costs are tagged with the space
+   * they were computed in, and the return stack and the edge are forgotten.
+   */
+  setAddressSpace(space: number): void;
+  readonly addressSpace: number;
+  /** Drops every cached block cost (memory was replaced: a snapshot was restored). */
+  forgetCosts(): void;
+  /** Counters, edge and return stack as plain data (snapshots); the block cost cache is not state. */
+  save(): BlockClockState;
+  load(state: BlockClockState): void;
   dispose(): void;
+}
+
+/** What links one block to the next, and the counters: all that a snapshot must carry of the clock. */
+export interface BlockClockState {
+  cycles: number;
+  insns: number;
+  space: number;
+  /** The block that ran last (its exit is charged when the next block starts), or null. */
+  prev: { address: number; size: number; cost: BlockCost } | null;
+  /** The return stack, oldest first. */
+  returnStack: number[];
 }
 
 export type BlockClockKind = 'native' | 'js';
@@ -89,6 +111,8 @@ class JsBlockClock implements BlockClock {
   private deadline = MAX_SAFE_DEADLINE;
   private irqPending = false;
   private readonly cpsr = new Uint32Array(1);
+  addressSpace = 0;
+  /** Keyed by address space * 2^32 + address. */
   private readonly cache = new Map<number, { size: number; cost: BlockCost }>();
   private prev: { address: number; size: number; cost: BlockCost } | undefined;
   private readonly returnStack: number[] = [];
@@ -106,7 +130,7 @@ class JsBlockClock implements BlockClock {
     );
     // Unicorn generated a block (again, after code was rewritten): cost it again (as block-clock.c does).
     const onTranslated = u.koffi.register(
-      (_uc: unknown, cur: unknown) => this.cache.delete(Number(u.koffi.decode(cur, u.tb).pc)),
+      (_uc: unknown, cur: unknown) => this.cache.delete(this.key(Number(u.koffi.decode(cur, u.tb).pc))),
       u.koffi.pointer(u.edgeHook),
     );
     this.callbacks = [onBlock, onTranslated];
@@ -134,10 +158,10 @@ class JsBlockClock implements BlockClock {
         return;
       }
     }
-    let entry = this.cache.get(address);
+    let entry = this.cache.get(this.key(address));
     if (entry === undefined || entry.size !== size) {
       entry = { size, cost: this.cost(address, size) };
-      this.cache.set(address, entry);
+      this.cache.set(this.key(address), entry);
     }
     if (this.prev !== undefined) this.cycles += this.exitCost(this.prev, address);
     this.cycles += entry.cost.cycles;
@@ -186,6 +210,32 @@ class JsBlockClock implements BlockClock {
     this.prev = undefined;
   }
 
+  setAddressSpace(space: number): void {
+    this.addressSpace = space;
+    this.prev = undefined;
+    this.returnStack.length = 0;
+  }
+
+  save(): BlockClockState {
+    const prev = this.prev === undefined ? null : { address: this.prev.address, size: this.prev.size, cost: { ...this.prev.cost } };
+    return { cycles: this.cycles, insns: this.insns, space: this.addressSpace, prev, returnStack: [...this.returnStack] };
+  }
+
+  load(state: BlockClockState): void {
+    this.cycles = state.cycles;
+    this.insns = state.insns;
+    this.addressSpace = state.space;
+    this.prev = state.prev === null ? undefined : { ...state.prev, cost: { ...state.prev.cost } };
+    this.returnStack.splice(0, this.returnStack.length, ...state.returnStack);
+  }
+
+  forgetCosts(): void {
+    this.cache.clear();
+  }
+
+  private key(address: number): number {
+    return this.addressSpace * 2 ** 32 + address;
+  }
 
   dispose(): void {
     const u = unicorn();
@@ -197,12 +247,32 @@ class JsBlockClock implements BlockClock {
 /** Byte offsets of hs_clock_state's fields. */
 const F = {
   cycles: 0, insns: 8, deadline: 16, lastAddr: 24, lastSize: 32, stopped: 36, irqPending: 40, lastInsns: 44,
-  blockStartCycles: 48, blockStartInsns: 56, blockSeq: 64, size: 72,
+  blockStartCycles: 48, blockStartInsns: 56, blockSeq: 64, space: 72, size: 80,
 };
-/** Byte offsets of hs_block_cost's fields. */
-const C = { insns: 0, cycles: 4, takenDelta: 8, flags: 12, retCorrect: 16, retWrong: 20, retEmpty: 24, size: 28 };
+/** hs_edge_state as 32-bit words: has_prev, prev entry (address, size, space, 7 cost words), depth, stack[3]. */
+const E = { hasPrev: 0, address: 1, size: 2, space: 3, cost: 4, depth: 11, stack: 12, words: 15 };
+/** Size of hs_block_cost: seven 32-bit words (see costToWords). */
+const C = { size: 28 };
 const FLAG_CALL = 1;
 const FLAG_RET = 2;
+
+/** hs_block_cost as 32-bit words at `at`: insns, cycles, taken_delta, flags, ret_correct, ret_wrong, ret_empty. */
+function costToWords(c: BlockCost, w: Uint32Array, i32: Int32Array, at: number): void {
+  w[at] = c.insns;
+  w[at + 1] = c.cycles;
+  i32[at + 2] = c.takenDelta;
+  w[at + 3] = (c.call ? FLAG_CALL : 0) | (c.ret ? FLAG_RET : 0);
+  i32[at + 4] = c.ret?.correct ?? 0;
+  i32[at + 5] = c.ret?.wrong ?? 0;
+  i32[at + 6] = c.ret?.empty ?? 0;
+}
+
+function costFromWords(w: Uint32Array, i32: Int32Array, at: number): BlockCost {
+  const flags = w[at + 3];
+  const cost: BlockCost = { insns: w[at], cycles: w[at + 1], takenDelta: i32[at + 2], call: (flags & FLAG_CALL) !== 0 };
+  if (flags & FLAG_RET) cost.ret = { correct: i32[at + 4], wrong: i32[at + 5], empty: i32[at + 6] };
+  return cost;
+}
 
 let nativeLib: ReturnType<typeof bindNative> | undefined;
 
@@ -215,6 +285,11 @@ function bindNative() {
     create: lib.func('void *hs_block_clock_new(void *state, void *scratch, hs_cost_fn *cost)'),
     install: lib.func('int hs_block_clock_install(uc_engine_ptr uc, void *bc, _Inout_ size_t *hooks)'),
     breakEdge: lib.func('void hs_block_clock_break(void *bc)'),
+    spaceChanged: lib.func('void hs_block_clock_space_changed(void *bc)'),
+    forgetCosts: lib.func('void hs_block_clock_forget_costs(void *bc)'),
+    edgeSize: lib.func('uint32_t hs_block_clock_edge_size(void)'),
+    edgeSave: lib.func('void hs_block_clock_edge_save(void *bc, _Out_ uint32_t *out)'),
+    edgeLoad: lib.func('void hs_block_clock_edge_load(void *bc, const uint32_t *in)'),
     free: lib.func('void hs_block_clock_free(void *bc)'),
   };
 }
@@ -239,16 +314,12 @@ export class NativeBlockClock implements BlockClock {
     for (let i = 0; i < F.size; i++) this.view.setUint8(i, 0);
     this.setDeadline(MAX_SAFE_DEADLINE);
     this.scratch = u.koffi.alloc('uint8_t', C.size);
-    const out = new DataView(u.koffi.view(this.scratch as never, C.size));
+    const words = new Uint32Array(C.size / 4);
+    const signed = new Int32Array(words.buffer);
+    const bytes = new Uint8Array(u.koffi.view(this.scratch as never, C.size));
     this.callback = u.koffi.register((address: number, size: number) => {
-      const c = cost(Number(address), size);
-      out.setUint32(C.insns, c.insns, true);
-      out.setUint32(C.cycles, c.cycles, true);
-      out.setInt32(C.takenDelta, c.takenDelta, true);
-      out.setUint32(C.flags, (c.call ? FLAG_CALL : 0) | (c.ret ? FLAG_RET : 0), true);
-      out.setInt32(C.retCorrect, c.ret?.correct ?? 0, true);
-      out.setInt32(C.retWrong, c.ret?.wrong ?? 0, true);
-      out.setInt32(C.retEmpty, c.ret?.empty ?? 0, true);
+      costToWords(cost(Number(address), size), words, signed, 0);
+      bytes.set(new Uint8Array(words.buffer));
     }, u.koffi.pointer(nativeLib.costProto));
     const native = nativeLib.create(this.state, this.scratch, this.callback);
     if (native === null) throw new Error('hs_block_clock_new: out of memory');
@@ -297,6 +368,55 @@ export class NativeBlockClock implements BlockClock {
 
   breakEdge(): void {
     nativeLib!.breakEdge(this.native);
+  }
+
+  get addressSpace(): number {
+    return this.view.getUint32(F.space, true);
+  }
+
+  forgetCosts(): void {
+    nativeLib!.forgetCosts(this.native);
+  }
+
+  setAddressSpace(space: number): void {
+    this.view.setUint32(F.space, space, true);
+    nativeLib!.spaceChanged(this.native);
+  }
+
+  save(): BlockClockState {
+    const w = new Uint32Array(E.words);
+    if (nativeLib!.edgeSize() !== E.words * 4) throw new Error('native block clock: edge state layout changed');
+    nativeLib!.edgeSave(this.native, w);
+    const i32 = new Int32Array(w.buffer);
+    const prev =
+      w[E.hasPrev] === 0
+        ? null
+        : { address: w[E.address], size: w[E.size], cost: costFromWords(w, i32, E.cost) };
+    return {
+      cycles: this.cycles,
+      insns: this.insns,
+      space: this.addressSpace,
+      prev,
+      returnStack: Array.from(w.subarray(E.stack, E.stack + w[E.depth])),
+    };
+  }
+
+  load(state: BlockClockState): void {
+    this.view.setBigUint64(F.cycles, BigInt(state.cycles), true);
+    this.view.setBigUint64(F.insns, BigInt(state.insns), true);
+    this.view.setUint32(F.space, state.space, true);
+    const w = new Uint32Array(E.words);
+    const i32 = new Int32Array(w.buffer);
+    if (state.prev !== null) {
+      w[E.hasPrev] = 1;
+      w[E.address] = state.prev.address;
+      w[E.size] = state.prev.size;
+      w[E.space] = state.space;
+      costToWords(state.prev.cost, w, i32, E.cost);
+    }
+    w[E.depth] = state.returnStack.length;
+    state.returnStack.forEach((a, k) => (w[E.stack + k] = a));
+    nativeLib!.edgeLoad(this.native, w);
   }
 
   dispose(): void {

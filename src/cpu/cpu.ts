@@ -8,10 +8,12 @@ import { CPSR, EXCP, Mode, exceptionEntry, type ExceptionKind } from './arm.ts';
 import { createBlockClock, NativeBlockClock, type BlockClock, type BlockClockKind } from './block-clock.ts';
 import { TraceCapture, type CaptureOptions, type CaptureSink } from './trace-capture.ts';
 import { decodeBlock, type DecodedBlock } from './decode.ts';
-import { REG, UC_ARCH_ARM, UC_CTL_CPU_MODEL_WRITE, UC_ERR_NAMES, UC_HOOK_INSN_INVALID, UC_HOOK_INTR, UC_MODE_ARM, UC_PROT_ALL, unicorn } from './unicorn-ffi.ts';
+import { REG, UC_ARCH_ARM, UC_CTL_CPU_MODEL_WRITE, UC_CTL_TB_FLUSH_WRITE, UC_ERR_NAMES, UC_HOOK_INSN_INVALID, UC_HOOK_INTR, UC_MODE_ARM, UC_PROT_ALL, unicorn } from './unicorn-ffi.ts';
+import { GuestMemory } from './guest-memory.ts';
+import { loadCpuState, saveCpuState, type CpuState } from './cpu-state.ts';
 import { CpuError } from './errors.ts';
 import { CPU_MODELS, type CpuModel, type CpuModelName } from './models.ts';
-import { translate } from './mmu.ts';
+import { isFault, readMmuState, translate, translateRange, type MmuFault, type MmuState, type Piece, type Privilege } from './mmu.ts';
 
 export { CpuError };
 
@@ -66,7 +68,9 @@ export class Cpu {
   private pendingException: { intno: number; pc: number } | undefined;
   private stopRequested = false;
   private readonly coster: BlockCoster;
+  /** Decoded, costed blocks keyed by address space * 2^32 + address (two guests share virtual addresses). */
   private readonly costCache = new Map<number, { block: DecodedBlock; costs: number[]; timing: BlockTiming }>();
+  private readonly ram: GuestMemory[] = [];
   private readonly scratch = new Uint32Array(1);
   private closed = false;
   private capture: TraceCapture | undefined;
@@ -88,8 +92,16 @@ export class Cpu {
 
   // ---- memory ----
 
+  /** Maps zero-filled memory that handset owns (so snapshots can find the touched parts quickly). */
   mapRam(base: number, size: number): void {
-    this.check(this.u.uc_mem_map(this.uc, base, size, UC_PROT_ALL), `map RAM at 0x${base.toString(16)}`);
+    const memory = new GuestMemory(base, size);
+    this.ram.push(memory);
+    this.check(this.u.uc_mem_map_ptr(this.uc, base, size, UC_PROT_ALL, memory.pointer), `map RAM at 0x${base.toString(16)}`);
+  }
+
+  /** Every RAM region, for snapshots: its base, size and the chunks that hold a non-zero byte. */
+  get ramRegions(): readonly GuestMemory[] {
+    return this.ram;
   }
 
   mapMmio(base: number, size: number, handlers: MmioHandlers): void {
@@ -127,38 +139,77 @@ export class Cpu {
     return b[0] | (b[1] << 8);
   }
 
-  /** Physical address of virtual `va` under the current MMU state (identity when the MMU is off). */
+  /** The MMU registers the page-table walker (./mmu.ts) reads, from CP15 now. */
+  mmuState(): MmuState {
+    return readMmuState((crn, crm, opc1, opc2) => this.cp15(crn, crm, opc1, opc2), this.model.armv6);
+  }
+
+  /** Physical address of virtual `va` under the current MMU state, with no permission check (identity when the MMU is off, FCSE aside). */
   physical(va: number): number | undefined {
-    const sctlr = this.cp15(1, 0, 0, 0);
-    if ((sctlr & 1) === 0) return va >>> 0;
-    const ttbr0 = this.cp15(2, 0, 0, 0);
-    return translate(va >>> 0, ttbr0, (pa) => this.read32(pa), this.model.armv6);
+    const t = translate(this.mmuState(), va, this.tableWord);
+    return isFault(t) ? undefined : t.pa;
   }
 
-  /** Reads `length` bytes at virtual address `va`, page by page; undefined if any page is unmapped. */
+  /** Reads `length` bytes at virtual address `va` with no permission check; undefined if any page is unmapped. */
   readVirtual(va: number, length: number): Uint8Array | undefined {
-    const out = new Uint8Array(length);
-    return this.eachPage(va, length, (pa, done, chunk) => out.set(this.readMemory(pa, chunk), done)) ? out : undefined;
+    const range = translateRange(this.mmuState(), va, length, this.tableWord);
+    return isFault(range) ? undefined : this.readPieces(range.pieces, length);
   }
 
-  /** Writes `bytes` at virtual address `va`, page by page; false if any page is unmapped. */
+  /** Writes `bytes` at virtual address `va` with no permission check; false, with nothing written, if any page is unmapped. */
   writeVirtual(va: number, bytes: Uint8Array): boolean {
-    return this.eachPage(va, bytes.length, (pa, done, chunk) => this.writeMemory(pa, bytes.subarray(done, done + chunk)));
-  }
-
-  /** Splits [va, va + length) at 1 KiB pages (the smallest ARMv5 page) and translates each piece. */
-  private eachPage(va: number, length: number, piece: (pa: number, done: number, chunk: number) => void): boolean {
-    let done = 0;
-    while (done < length) {
-      const addr = (va + done) >>> 0;
-      const pa = this.physical(addr);
-      if (pa === undefined) return false;
-      const chunk = Math.min(length - done, 0x400 - (addr & 0x3ff));
-      piece(pa, done, chunk);
-      done += chunk;
-    }
+    const range = translateRange(this.mmuState(), va, bytes.length, this.tableWord);
+    if (isFault(range)) return false;
+    this.writePieces(range.pieces, bytes);
     return true;
   }
+
+  /**
+   * Reads `length` bytes at `va` if `privilege` may read every one of them under the current page tables
+   * (a USR-mode guest pointer is checked as 'user'); otherwise the first fault, its `va` the first faulting byte.
+   */
+  readVirtualChecked(va: number, length: number, privilege: Privilege): Uint8Array | MmuFault {
+    const check = { access: 'read', privileged: privilege === 'privileged' } as const;
+    const range = translateRange(this.mmuState(), va, length, this.tableWord, check);
+    return isFault(range) ? range : this.readPieces(range.pieces, length);
+  }
+
+  /** Writes `bytes` at `va` if `privilege` may write every one of them; otherwise writes nothing and returns the first fault. */
+  writeVirtualChecked(va: number, bytes: Uint8Array, privilege: Privilege): MmuFault | undefined {
+    const check = { access: 'write', privileged: privilege === 'privileged' } as const;
+    const range = translateRange(this.mmuState(), va, bytes.length, this.tableWord, check);
+    if (isFault(range)) return range;
+    this.writePieces(range.pieces, bytes);
+    return undefined;
+  }
+
+  private readPieces(pieces: Piece[], length: number): Uint8Array {
+    const out = new Uint8Array(length);
+    let done = 0;
+    for (const piece of pieces) {
+      out.set(this.readMemory(piece.pa, piece.length), done);
+      done += piece.length;
+    }
+    return out;
+  }
+
+  private writePieces(pieces: Piece[], bytes: Uint8Array): void {
+    let done = 0;
+    for (const piece of pieces) {
+      this.writeMemory(piece.pa, bytes.subarray(done, done + piece.length));
+      done += piece.length;
+    }
+  }
+
+  /** A page-table word for the walker; a table outside mapped memory reads as nothing (an external abort). */
+  private readonly tableWord = (pa: number): number | undefined => {
+    try {
+      return this.read32(pa);
+    } catch (e) {
+      if (e instanceof CpuError) return undefined;
+      throw e;
+    }
+  };
 
   // ---- registers ----
 
@@ -218,9 +269,9 @@ export class Cpu {
       if (this.model.armv6) this.setCp15(6, 0, 0, 2, BKPT_ABORT.far);
       return;
     }
-    const mmu = { ttbr0: this.cp15(2, 0, 0, 0), dacr: this.cp15(3, 0, 0, 0), sctlr: this.cp15(1, 0, 0, 0), armv6: this.model.armv6 };
+    const mmu = this.mmuState();
     const privileged = (this.cpsr & CPSR.MODE_MASK) !== Mode.USR;
-    const readWord = (pa: number) => this.read32(pa);
+    const readWord = this.tableWord;
     if (kind === 'prefetch') {
       const info = prefetchFault(pc, privileged, mmu, readWord);
       if (info === undefined) return;
@@ -240,12 +291,23 @@ export class Cpu {
     this.setCp15(6, 0, 0, 0, info.far);
   }
 
+  /**
+   * Switches the address space the block cost cache and the trace decoder key on (ARCHITECTURE §6: two
+   * guests run the same virtual addresses). Captured records of the old space are decoded first.
+   */
+  setAddressSpace(space: number): void {
+    if (!Number.isInteger(space) || space < 0 || space > 0xffff) throw new RangeError(`address space ${space} out of range`);
+    if (space === this.clock.addressSpace) return;
+    this.capture?.drain();
+    this.clock.setAddressSpace(space);
+  }
+
   /** Starts capturing executed instructions for a trace (needs the native block clock). */
   startTrace(options: CaptureOptions, sink: CaptureSink): TraceCapture {
     if (!(this.clock instanceof NativeBlockClock)) {
       throw new CpuError('tracing needs the native helper build/libhandset-native.so (run npm run setup)');
     }
-    this.capture = new TraceCapture(this.uc, this.clock.state, options, (address) => this.costCache.get(address), sink);
+    this.capture = new TraceCapture(this.uc, this.clock.state, options, (address) => this.costCache.get(this.costKey(address)), sink);
     return this.capture;
   }
 
@@ -278,11 +340,7 @@ export class Cpu {
     const pc = this.pc;
     const begin = (this.thumb ? pc | 1 : pc) >>> 0;
     const err = this.u.uc_emu_start(this.uc, begin, UNTIL_NEVER, 0, 0);
-    if (this.callbackError !== undefined) {
-      const e = this.callbackError;
-      this.callbackError = undefined;
-      throw e;
-    }
+    this.rethrowCallbackError();
     if (err !== 0) {
       throw new CpuError(`CPU stopped: ${UC_ERR_NAMES[err] ?? err} (${this.u.uc_strerror(err)}) at pc=0x${this.pc.toString(16).padStart(8, '0')}`);
     }
@@ -299,10 +357,117 @@ export class Cpu {
     throw new CpuError(`CPU stopped for no known reason at pc=0x${after.toString(16).padStart(8, '0')}`);
   }
 
+  /**
+   * Runs exactly one instruction (or takes no step when the first block is refused because an interrupt is
+   * waiting: then `interrupt` is returned). The instruction is charged its own cost from the timing
+   * model; the branch edge into the next block is not charged (a step breaks the edge, like a debugger).
+   */
+  step(): StopReason {
+    const insns = this.clock.insns;
+    const cycles = this.clock.cycles;
+    const pc = this.pc;
+    const thumb = this.thumb;
+    // Unicorn counts instructions with a hook that only newly translated code calls.
+    this.flushTranslations();
+    this.clock.setDeadline(Number.MAX_SAFE_INTEGER);
+    this.pendingException = undefined;
+    this.stopRequested = false;
+    const err = this.u.uc_emu_start(this.uc, (thumb ? pc | 1 : pc) >>> 0, UNTIL_NEVER, 0, 1);
+    this.flushTranslations();
+    this.rethrowCallbackError();
+    const exception = this.pendingException as { intno: number; pc: number } | undefined;
+    if (err !== 0 && exception === undefined) {
+      throw new CpuError(`CPU stopped: ${UC_ERR_NAMES[err] ?? err} (${this.u.uc_strerror(err)}) at pc=0x${this.pc.toString(16).padStart(8, '0')}`);
+    }
+    if (this.clock.stopReason === 'interrupt') return { kind: 'interrupt' };
+    const size = thumb ? 2 : 4;
+    const bytes = this.readVirtual(pc, size) ?? new Uint8Array(size);
+    const cost = this.coster(decodeBlock(pc, size, thumb, bytes)).costs[0] ?? 1;
+    this.clock.adjust(insns + 1 - this.clock.insns, cycles + cost - this.clock.cycles);
+    this.clock.breakEdge();
+    if (exception !== undefined) return { kind: 'exception', intno: exception.intno, pc: exception.pc };
+    if (this.endsWithWfi(this.pc) && this.pc === ((pc + 4) >>> 0)) return { kind: 'wfi', pc: this.pc };
+    return { kind: 'requested' };
+  }
+
   /** Ends the current `run` at the next block boundary (safe to call from any callback). */
   requestStop(): void {
     this.stopRequested = true;
     this.stopNow();
+  }
+
+  /**
+   * Ends the current `run` at the next block boundary without stopping the engine from inside a callback
+   * (Unicorn restarts the block when uc_emu_stop is called from an MMIO callback, repeating its earlier
+   * device accesses): the block clock sees a deadline already passed.
+   */
+  stopAtNextBlock(): void {
+    this.stopRequested = true;
+    this.clock.setDeadline(0);
+  }
+
+  /** Drops every translated block (Unicorn's code cache) and every cached block cost. */
+  flushTranslations(): void {
+    this.check(this.u.uc_ctl_int(this.uc, UC_CTL_TB_FLUSH_WRITE, 'int', 0), 'flush translated code');
+  }
+
+  /** Registers, banked registers, VFP and CP15 as plain data. */
+  saveState(): CpuState {
+    return saveCpuState(this.registerFile());
+  }
+
+  /** Restores what `saveState` gave; translated code and cached costs are dropped (memory may differ). */
+  loadState(state: CpuState): void {
+    loadCpuState(this.registerFile(), state);
+    this.flushTranslations();
+    this.costCache.clear();
+    this.clock.forgetCosts();
+  }
+
+  private registerFile() {
+    const cpu = this;
+    const d = new BigUint64Array(1);
+    return {
+      reg: (n: number) => cpu.reg(n),
+      setReg: (n: number, v: number) => cpu.setReg(n, v),
+      get cpsr() {
+        return cpu.cpsr;
+      },
+      set cpsr(v: number) {
+        cpu.cpsr = v;
+      },
+      get spsr() {
+        return cpu.spsr;
+      },
+      set spsr(v: number) {
+        cpu.spsr = v;
+      },
+      get fpscr() {
+        return cpu.readReg(REG.FPSCR);
+      },
+      set fpscr(v: number) {
+        cpu.writeReg(REG.FPSCR, v);
+      },
+      get fpexc() {
+        return cpu.readReg(REG.FPEXC);
+      },
+      set fpexc(v: number) {
+        cpu.writeReg(REG.FPEXC, v);
+      },
+      readD: (n: number): [number, number] => {
+        cpu.check(cpu.u.uc_reg_read64(cpu.uc, REG.D0 + n, d), `read d${n}`);
+        return [Number(d[0] & 0xffffffffn), Number(d[0] >> 32n)];
+      },
+      writeD: (n: number, v: [number, number]) => {
+        d[0] = (BigInt(v[1]) << 32n) | BigInt(v[0]);
+        cpu.check(cpu.u.uc_reg_write64(cpu.uc, REG.D0 + n, d), `write d${n}`);
+      },
+      tryCp15: (crn: number, crm: number, opc1: number, opc2: number) => {
+        const r = { cp: 15, is64: 0, sec: 0, crn, crm, opc1, opc2, val: 0 };
+        return cpu.u.uc_reg_read_cp(cpu.uc, REG.CP_REG, r) === 0 ? Number(r.val) >>> 0 : undefined;
+      },
+      setCp15: (crn: number, crm: number, opc1: number, opc2: number, v: number) => cpu.setCp15(crn, crm, opc1, opc2, v),
+    };
   }
 
   /** Stops the engine; the hooks see the stop too, so a block that will not run now is not charged. */
@@ -316,6 +481,7 @@ export class Cpu {
     this.closed = true;
     this.clock.dispose();
     this.u.uc_close(this.uc);
+    for (const memory of this.ram) memory.free();
     for (const cb of this.callbacks) this.u.koffi.unregister(cb as never);
   }
 
@@ -324,12 +490,16 @@ export class Cpu {
   /** Decodes and costs the block at `address` from memory now, replacing what was cached for it. */
   private decodeAndCost(address: number, size: number): { block: DecodedBlock; costs: number[]; timing: BlockTiming } {
     // Captured records of the old code at this address must be decoded with the old code.
-    if (this.capture !== undefined && this.costCache.has(address)) this.capture.drain();
+    if (this.capture !== undefined && this.costCache.has(this.costKey(address))) this.capture.drain();
     const block = decodeBlock(address, size, this.thumb, this.readVirtual(address, size) ?? new Uint8Array(size));
     const timing = this.coster(block);
     const entry = { block, costs: timing.costs, timing };
-    this.costCache.set(address, entry);
+    this.costCache.set(this.costKey(address), entry);
     return entry;
+  }
+
+  private costKey(address: number): number {
+    return this.clock.addressSpace * 2 ** 32 + address;
   }
 
   /**
@@ -341,7 +511,7 @@ export class Cpu {
     const { address, size } = this.clock.lastBlock;
     const raisedAt = exception.intno === EXCP.SWI ? exception.pc - 1 : exception.pc;
     if (raisedAt < address || raisedAt >= address + size) return;
-    const entry = this.costCache.get(address);
+    const entry = this.costCache.get(this.costKey(address));
     if (entry === undefined) return;
     let insns = 0;
     let cycles = 0;
@@ -352,6 +522,14 @@ export class Cpu {
       }
     });
     this.clock.adjust(-insns, -cycles);
+  }
+
+  private rethrowCallbackError(): void {
+    if (this.callbackError !== undefined) {
+      const e = this.callbackError;
+      this.callbackError = undefined;
+      throw e;
+    }
   }
 
   private endsWithWfi(pc: number): boolean {

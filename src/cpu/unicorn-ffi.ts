@@ -4,7 +4,9 @@
  */
 import koffi from 'koffi';
 
-export class EngineUnavailableError extends Error {}
+import { EngineUnavailableError } from './errors.ts';
+
+export { EngineUnavailableError };
 
 export const UC_ARCH_ARM = 1;
 export const UC_MODE_ARM = 0;
@@ -19,6 +21,8 @@ export const UC_PROT_ALL = 7;
 
 /** uc_ctl request code UC_CTL_WRITE(UC_CTL_CPU_MODEL, 1). */
 export const UC_CTL_CPU_MODEL_WRITE = 0x44000007;
+/** uc_ctl request code UC_CTL_WRITE(UC_CTL_TB_FLUSH, 0): drop every translated block. */
+export const UC_CTL_TB_FLUSH_WRITE = 0x4000000a;
 
 export const UC_CPU_ARM_926 = 0;
 export const UC_CPU_ARM_1136 = 4;
@@ -31,6 +35,9 @@ export const REG = {
   PC: 11,
   SP: 12,
   SPSR: 13,
+  FPEXC: 4,
+  FPSCR: 6,
+  D0: 14,
   R0: 66,
   CP_REG: 139,
 } as const;
@@ -108,6 +115,7 @@ function bind() {
     uc_strerror: lib.func('const char *uc_strerror(int code)'),
     uc_ctl_int: lib.func('int uc_ctl(uc_engine_ptr uc, int control, ...)'),
     uc_mem_map: lib.func('int uc_mem_map(uc_engine_ptr uc, uint64_t address, size_t size, uint32_t perms)'),
+    uc_mem_map_ptr: lib.func('int uc_mem_map_ptr(uc_engine_ptr uc, uint64_t address, size_t size, uint32_t perms, void *ptr)'),
     uc_mem_read: lib.func('int uc_mem_read(uc_engine_ptr uc, uint64_t address, _Out_ uint8_t *bytes, size_t size)'),
     uc_mem_write: lib.func('int uc_mem_write(uc_engine_ptr uc, uint64_t address, const uint8_t *bytes, size_t size)'),
     uc_mmio_map: lib.func(
@@ -115,6 +123,8 @@ function bind() {
     ),
     uc_reg_read: lib.func('int uc_reg_read(uc_engine_ptr uc, int regid, _Out_ uint32_t *value)'),
     uc_reg_write: lib.func('int uc_reg_write(uc_engine_ptr uc, int regid, const uint32_t *value)'),
+    uc_reg_read64: lib.func('int uc_reg_read(uc_engine_ptr uc, int regid, _Out_ uint64_t *value)'),
+    uc_reg_write64: lib.func('int uc_reg_write(uc_engine_ptr uc, int regid, const uint64_t *value)'),
     uc_reg_read_cp: lib.func('int uc_reg_read(uc_engine_ptr uc, int regid, _Inout_ uc_arm_cp_reg *value)'),
     uc_reg_write_cp: lib.func('int uc_reg_write(uc_engine_ptr uc, int regid, const uc_arm_cp_reg *value)'),
     uc_emu_start: lib.func(

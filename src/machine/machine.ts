@@ -1,24 +1,34 @@
 /**
- * The bare-metal handset: CPU + board + clock + the one run loop (ARCHITECTURE §2, §5). The loop runs the
- * CPU until the next clock deadline, advances the clock by the cycles retired, fires due alarms, takes
- * exceptions and interrupts, and when the core waits (WFI) jumps the clock straight to the next alarm.
+ * The handset machine: CPU + board + bus + clock + the one run loop + a personality (ARCHITECTURE §2, §5).
+ * The loop runs the CPU until the next clock deadline, advances the clock by the cycles retired, fires due
+ * alarms, hands traps, interrupts and idle to the personality, and when the core waits (WFI) jumps the
+ * clock straight to the next alarm.
  *
- * The Machine is a library: hosts give it console sinks and an input source, and call `run`.
+ * The Machine is a library: `load`, `run(limits)`, `stop()`, `step()`, `snapshot()`/`restore()` and typed
+ * events (`on`). Front ends (the CLI, tests, later the UI) use only this API.
  */
 import { CPSR, EXCP, type ExceptionKind } from '../cpu/arm.ts';
-import { Cpu, CpuError, fastCoster } from '../cpu/cpu.ts';
-import { timingModel } from '../timing/block-cost.ts';
+import { Cpu, CpuError, fastCoster, type StopReason } from '../cpu/cpu.ts';
+import { EngineUnavailableError } from '../cpu/errors.ts';
 import { nativeBlockClockAvailable, type BlockClockKind } from '../cpu/block-clock.ts';
-import { CPU_MODELS, type CpuModelName } from '../cpu/models.ts';
+import { CPU_MODEL_NAMES, CPU_MODELS, type CpuModelName } from '../cpu/models.ts';
+import type { CaptureOptions, CaptureSink, TraceCapture } from '../cpu/trace-capture.ts';
 import type { LoadedImage, MemoryLayout } from '../loader/types.ts';
-import { ALIAS_SPACE, buildBoard, RAM_BASE, REALVIEW_EB, unassignedRanges, type Board } from '../soc/board.ts';
+import { timingModel } from '../timing/block-cost.ts';
+import { ALIAS_SPACE, buildBoard, RAM_BASE, REALVIEW_EB, type Board } from '../soc/board.ts';
+import { Bus } from '../soc/bus.ts';
 import { Clock } from '../soc/clock.ts';
 import { silentLogger, type Logger } from '../soc/device.ts';
-import { Semihosting } from './semihosting.ts';
-import { heapLayout } from './heap-layout.ts';
+import { BareMetal, type BareMetalOptions } from './bare-metal.ts';
 import type { ConsoleInput } from './console-input.ts';
+import { Emitter, type Listener, type MachineEvents } from './events.ts';
+import type { MachineCore, Personality, Trap } from './personality.ts';
+import { restoreSnapshot, takeSnapshot } from './snapshot.ts';
 
-export interface MachineOptions {
+export { CpuError, EngineUnavailableError, CPU_MODEL_NAMES, CPU_MODELS, type CpuModelName };
+export type { MachineEvents };
+
+export interface MachineOptions extends BareMetalOptions {
   cpu: CpuModelName;
   ramSize: number;
   /** Core clock in Hz; default the model's. */
@@ -27,90 +37,104 @@ export interface MachineOptions {
   timing?: TimingMode;
   blockClock?: BlockClockKind;
   logger?: Logger;
-  /** Bytes the firmware writes to the console (UART0 and semihosting stdout). */
-  onConsole?: (bytes: Uint8Array) => void;
-  /** Semihosting writes to stderr. */
-  onStderr?: (bytes: Uint8Array) => void;
+  /** Host console input (UART0 receive and semihosting reads). */
   input?: ConsoleInput;
-  /** What semihosting SYS_GET_CMDLINE returns (QEMU: the image path). */
-  cmdline?: string;
-  /** Which host console streams are terminals (semihosting ISTTY reports it, as QEMU does). Default none. */
-  terminals?: { stdin?: boolean; stdout?: boolean; stderr?: boolean };
+  /** Who handles traps, interrupts and idle; default BareMetal with the semihosting options above. */
+  personality?: Personality;
 }
 
 export type TimingMode = 'fast' | 'cycle';
 
 export interface RunLimits {
+  /** Stop at the first block boundary at or after this many instructions since reset. */
   maxInsns?: number;
+  /** Stop at the first block boundary at or after this cycle. */
   maxCycles?: number;
 }
 
 export type RunOutcome =
   | { kind: 'exit'; status: number }
-  | { kind: 'limit'; limit: 'instructions' | 'cycles' };
+  | { kind: 'limit'; limit: 'instructions' | 'cycles' }
+  /** `stop()` was called. */
+  | { kind: 'stopped' }
+  /** The core waits (WFI before `pc`) and nothing can wake it: no alarm, no interrupt, no input yet. */
+  | { kind: 'waiting'; pc: number };
+
+export type StepOutcome = RunOutcome | { kind: 'stepped' };
 
 export class MachineError extends Error {}
-
-/** What a tracer sees of the machine besides instructions. Every method is optional. */
-export interface MachineObserver {
-  mmio?(device: string, register: string, offset: number, size: number, write: boolean, value: number): void;
-  uart?(port: string, direction: 'tx' | 'rx', byte: number): void;
-  semihosting?(op: number, param: number, result: number, exit: boolean): void;
-  exception?(kind: ExceptionKind, vector: number, returnAddress: number): void;
-}
 
 export function memoryLayout(ramSize: number): MemoryLayout {
   return { ramBase: RAM_BASE, ramSize, mmio: REALVIEW_EB.map((e) => ({ name: e.name, base: e.base, size: e.size })) };
 }
 
+/** What a snapshot records of how the machine was built; a snapshot restores only into the same. */
+export interface MachineConfig {
+  cpu: CpuModelName;
+  ramSize: number;
+  clockHz: number;
+  timing: TimingMode;
+  personality: string;
+}
+
 export class Machine {
-  readonly cpu: Cpu;
-  readonly clock: Clock;
-  readonly board: Board;
-  private readonly semihosting: Semihosting;
-  private readonly logger: Logger;
-  private image: LoadedImage | undefined;
-  private heap = { heapBase: 0, heapLimit: 0, stackBase: 0, stackLimit: 0 };
-  private sliceDeadline = Infinity;
-  private running = false;
+  readonly config: MachineConfig;
+  private readonly cpu: Cpu;
+  private readonly clock: Clock;
+  private readonly board: Board;
+  private readonly bus: Bus;
+  private readonly events = new Emitter<MachineEvents>();
+  private readonly personality: Personality;
   private readonly exceptionEntryCycles: number;
-  /** Set while tracing; undefined costs one property check per device access. */
-  observer: MachineObserver | undefined;
-  /** Called after every CPU slice (a tracer drains its capture buffer here). */
-  afterSlice: (() => void) | undefined;
+  private loaded = false;
+  private running = false;
+  private stopRequested = false;
+  private sliceDeadline = Infinity;
+  private limits: RunLimits = {};
+  /** Set while the core sleeps in WFI with nothing to wake it (run returned 'waiting'). */
+  private waitingAt: number | undefined;
 
   constructor(private readonly options: MachineOptions) {
     const model = CPU_MODELS[options.cpu];
-    this.logger = options.logger ?? silentLogger;
+    const logger = options.logger ?? silentLogger;
     this.clock = new Clock(options.clockHz ?? model.defaultMhz * 1_000_000);
-    const blockClock = options.blockClock ?? (nativeBlockClockAvailable() ? 'native' : 'js');
     const timing = options.timing === 'cycle' ? timingModel(options.cpu) : undefined;
     this.exceptionEntryCycles = timing?.exceptionEntry ?? 0;
+    const blockClock = options.blockClock ?? (nativeBlockClockAvailable() ? 'native' : 'js');
     this.cpu = new Cpu({ model: options.cpu, coster: timing ? (block) => timing.block(block) : fastCoster, blockClock });
-    this.board = buildBoard({ time: this.clock, logger: this.logger, procId: model.procId });
+    this.board = buildBoard({ time: this.clock, logger, procId: model.procId });
+    this.bus = new Bus(this.board, options.ramSize, logger);
+    this.personality = options.personality ?? new BareMetal(options);
+    this.config = { cpu: options.cpu, ramSize: options.ramSize, clockHz: this.clock.hz, timing: options.timing ?? 'fast', personality: this.personality.name };
     this.mapMemory();
     this.connectTime();
-    this.connectConsole();
-    this.semihosting = new Semihosting({
-      readMemory: (va, length) => this.cpu.readVirtual(va, length),
-      writeMemory: (va, bytes) => this.cpu.writeVirtual(va, bytes),
-      stdout: (bytes) => this.options.onConsole?.(bytes),
-      stderr: (bytes) => this.options.onStderr?.(bytes),
-      stdin: (max) => this.options.input?.read(max, true) ?? new Uint8Array(0),
-      nanos: () => this.clock.nanosAt(),
-      isTerminal: (stream) => options.terminals?.[stream] ?? false,
-      cmdline: options.cmdline ?? '',
-      heap: () => this.heap,
-    });
+    this.connectUarts();
+    this.personality.attach(this.core());
   }
 
-  /** Instructions retired so far. */
+  // ---- the public API ----
+
+  on<K extends keyof MachineEvents>(name: K, listener: Listener<MachineEvents[K]>): () => void {
+    return this.events.on(name, listener);
+  }
+
+  /** Instructions retired since reset. */
   get instructions(): number {
     return this.cpu.clock.insns;
   }
 
+  /** Cycles of virtual time since reset. */
   get cycles(): number {
     return this.cpu.clock.cycles;
+  }
+
+  get pc(): number {
+    return this.cpu.pc;
+  }
+
+  /** r0-r15 as the current mode sees them, and CPSR. */
+  registers(): { r: number[]; cpsr: number } {
+    return { r: Array.from({ length: 16 }, (_, n) => this.cpu.reg(n)), cpsr: this.cpu.cpsr };
   }
 
   /** Places an image in RAM and sets the reset state QEMU realview-eb gives a `-kernel` ELF (HARDWARE §2). */
@@ -120,39 +144,123 @@ export class Machine {
       bytes.set(s.data);
       this.cpu.writeMemory(s.addr, bytes);
     }
-    this.image = image;
-    this.heap = heapLayout(image, RAM_BASE, this.options.ramSize);
     for (let r = 0; r <= 14; r++) this.cpu.setReg(r, 0);
     // SVC mode, A/I/F masked; QEMU also shows Z set (PSR=400001d3), which Unicorn's reset state matches.
     this.cpu.cpsr = CPSR.Z | CPSR.A | CPSR.I | CPSR.F | 0x13 | (image.thumb ? CPSR.T : 0);
     this.cpu.setReg(15, image.entry | (image.thumb ? 1 : 0));
+    this.personality.loaded(image);
+    this.loaded = true;
   }
 
-  /** Runs until the firmware exits (semihosting) or a limit is reached. */
+  /** Runs until the firmware exits, a limit is reached, `stop()` is called, or the core waits for input. */
   run(limits: RunLimits = {}): RunOutcome {
-    if (this.image === undefined) throw new MachineError('no image loaded');
+    this.requireLoaded();
     this.running = true;
+    this.limits = limits;
     try {
       for (;;) {
-        const outcome = this.step(limits);
+        const outcome = this.slice();
         if (outcome !== undefined) return outcome;
       }
+    } finally {
+      this.running = false;
+      this.limits = {};
+    }
+  }
+
+  /** Ends a `run` at the next block boundary (from a listener), or makes the next `run` return at once. */
+  stop(): void {
+    this.stopRequested = true;
+    if (this.running) {
+      this.sliceDeadline = 0;
+      this.cpu.stopAtNextBlock();
+    }
+  }
+
+  /** Executes exactly one instruction (taking a pending interrupt first, as the core would). */
+  step(): StepOutcome {
+    this.requireLoaded();
+    this.running = true;
+    try {
+      if (this.waitingAt !== undefined) {
+        const woke = this.idle(this.waitingAt);
+        if (woke !== undefined) return woke;
+      }
+      this.deliverInterrupts();
+      let stop = this.cpu.step();
+      if (stop.kind === 'interrupt') {
+        this.deliverInterrupts();
+        stop = this.cpu.step();
+      }
+      return this.afterCpu(stop) ?? { kind: 'stepped' };
     } finally {
       this.running = false;
     }
   }
 
+  /** The whole emulation state as bytes (docs/snapshot-format.md). Call between runs. */
+  snapshot(): Uint8Array {
+    if (this.running) throw new MachineError('snapshot: the machine is running (call it between runs)');
+    return takeSnapshot({
+      config: this.config,
+      cpu: this.cpu,
+      clock: this.clock,
+      board: this.board,
+      personality: this.personality,
+      machine: { loaded: this.loaded, waitingAt: this.waitingAt ?? null },
+    });
+  }
+
+  /** Replaces the whole emulation state with a snapshot's; a bad snapshot is a SnapshotFileError. */
+  restore(bytes: Uint8Array): void {
+    if (this.running) throw new MachineError('restore: the machine is running (call it between runs)');
+    const machine = restoreSnapshot(bytes, {
+      config: this.config,
+      cpu: this.cpu,
+      clock: this.clock,
+      board: this.board,
+      personality: this.personality,
+    });
+    this.loaded = machine.loaded;
+    this.waitingAt = machine.waitingAt ?? undefined;
+  }
+
+  /** Starts an instruction capture (the trace recorder uses it with the events). */
+  startTrace(options: CaptureOptions, sink: CaptureSink): TraceCapture {
+    return this.cpu.startTrace(options, sink);
+  }
+
+  stopTrace(): void {
+    this.cpu.stopTrace();
+  }
+
   close(): void {
+    this.personality.close();
     this.cpu.close();
   }
 
   // ---- the run loop ----
 
-  private step(limits: RunLimits): RunOutcome | undefined {
+  private requireLoaded(): void {
+    if (!this.loaded) throw new MachineError('no image loaded');
+  }
+
+  private slice(): RunOutcome | undefined {
+    if (this.stopRequested) {
+      this.stopRequested = false;
+      return { kind: 'stopped' };
+    }
+    const limits = this.limits;
     const insns = this.cpu.clock.insns;
     const cycles = this.cpu.clock.cycles;
     if (limits.maxInsns !== undefined && insns >= limits.maxInsns) return { kind: 'limit', limit: 'instructions' };
     if (limits.maxCycles !== undefined && cycles >= limits.maxCycles) return { kind: 'limit', limit: 'cycles' };
+    if (this.waitingAt !== undefined) {
+      const outcome = this.idle(this.waitingAt);
+      if (outcome !== undefined) return outcome;
+      this.deliverInterrupts();
+      return undefined;
+    }
     // Every instruction costs at least one cycle, so a cycle deadline this far ahead cannot overshoot the
     // instruction limit by more than one block.
     let deadline = this.clock.nextDeadline();
@@ -161,24 +269,57 @@ export class Machine {
     this.sliceDeadline = deadline;
     const stop = this.cpu.run(deadline);
     this.sliceDeadline = Infinity;
-    this.afterSlice?.();
+    const outcome = this.afterCpu(stop);
+    if (outcome !== undefined) return outcome;
+    this.deliverInterrupts();
+    return undefined;
+  }
+
+  /** Brings the clock up to the CPU's cycles, fires due alarms and hands the stop to the personality. */
+  private afterCpu(stop: StopReason): RunOutcome | undefined {
+    if (this.events.has('slice')) this.events.emit('slice', {});
     this.syncClock();
     this.clock.fireDue();
     switch (stop.kind) {
       case 'exception': {
-        const exit = this.handleException(stop.intno, stop.pc);
-        if (exit !== undefined) return { kind: 'exit', status: exit };
-        break;
+        const status = this.personality.trap(this.trap(stop.intno, stop.pc));
+        if (status !== undefined) {
+          this.events.emit('exit', { status });
+          return { kind: 'exit', status };
+        }
+        return undefined;
       }
       case 'wfi':
-        this.idle(stop.pc, limits);
-        break;
-      case 'deadline':
-      case 'requested':
-      case 'interrupt':
-        break;
+        return this.idle(stop.pc);
+      default:
+        return undefined;
     }
-    this.deliverInterrupts();
+  }
+
+  private trap(intno: number, pc: number): Trap {
+    const thumb = this.cpu.thumb;
+    switch (intno) {
+      case EXCP.SWI:
+        return { kind: 'swi', next: pc, thumb };
+      case EXCP.UDEF:
+        return { kind: 'undefined', pc, thumb };
+      case EXCP.PREFETCH_ABORT:
+        return { kind: 'prefetchAbort', pc, thumb };
+      case EXCP.BKPT:
+        return { kind: 'bkpt', pc, thumb };
+      case EXCP.DATA_ABORT:
+        return { kind: 'dataAbort', pc, thumb };
+      default:
+        throw new CpuError(`unexpected CPU exception ${intno} at pc=0x${hex(pc)}`);
+    }
+  }
+
+  private idle(next: number): RunOutcome | undefined {
+    if (this.personality.idle(next) === 'waiting') {
+      this.waitingAt = next;
+      return { kind: 'waiting', pc: next };
+    }
+    this.waitingAt = undefined;
     return undefined;
   }
 
@@ -188,73 +329,44 @@ export class Machine {
   }
 
   private deliverInterrupts(): void {
-    if (this.board.gic.irq.level && (this.cpu.cpsr & CPSR.I) === 0) this.enter('irq', this.cpu.pc);
+    if (this.board.gic.irq.level && (this.cpu.cpsr & CPSR.I) === 0) this.personality.interrupt();
   }
 
   /** WFI: sleep until an interrupt is pending (even if masked, as the architecture says). */
-  private idle(pc: number, limits: RunLimits): void {
-    this.pollInput();
-    if (this.board.gic.irq.level) return;
+  private sleepUntilInterrupt(): boolean {
+    this.pollInput(false);
+    if (this.board.gic.irq.level) return true;
     let next = this.clock.nextDeadline();
-    if (limits.maxCycles !== undefined) next = Math.min(next, limits.maxCycles);
-    if (next === Infinity) {
-      if (this.pollInput(true)) return;
-      throw new MachineError(
-        `the CPU waits for an interrupt (WFI before 0x${pc.toString(16).padStart(8, '0')}) but none can come: no timer is armed and there is no input`,
-      );
-    }
+    if (this.limits.maxCycles !== undefined) next = Math.min(next, this.limits.maxCycles);
+    if (next === Infinity) return this.pollInput(true);
     const now = this.cpu.clock.cycles;
-    if (next > now) this.cpu.clock.adjust(0, next - now);
+    if (next > now) {
+      this.cpu.clock.adjust(0, next - now);
+      if (this.events.has('idle')) this.events.emit('idle', { from: now, to: next });
+    }
     this.syncClock();
     this.clock.fireDue();
+    return true;
   }
 
-  private handleException(intno: number, pc: number): number | undefined {
-    const thumb = this.cpu.thumb;
-    switch (intno) {
-      case EXCP.SWI: {
-        if (this.isSemihostingCall(pc, thumb)) {
-          const op = this.cpu.reg(0);
-          const param = this.cpu.reg(1);
-          const result = this.semihosting.call(op, param);
-          this.observer?.semihosting?.(op, param, result.exit ?? result.r0 ?? 0, result.exit !== undefined);
-          if (result.exit !== undefined) return result.exit;
-          if (result.r0 !== undefined) this.cpu.setReg(0, result.r0);
-          return undefined;
-        }
-        return this.enter('swi', pc);
-      }
-      case EXCP.UDEF:
-        return this.enter('undefined', pc + (thumb ? 2 : 4));
-      case EXCP.PREFETCH_ABORT:
-        this.cpu.recordAbort('prefetch', pc);
-        return this.enter('prefetchAbort', pc);
-      case EXCP.BKPT: // BKPT is a prefetch abort (debug event) on ARMv5/ARMv6
-        this.cpu.recordAbort('bkpt', pc);
-        return this.enter('prefetchAbort', pc);
-      case EXCP.DATA_ABORT:
-        this.cpu.recordAbort('data', pc);
-        return this.enter('dataAbort', pc);
-      default:
-        throw new CpuError(`unexpected CPU exception ${intno} at pc=0x${pc.toString(16).padStart(8, '0')}`);
-    }
-  }
-
-  private enter(kind: ExceptionKind, preferredReturn: number): undefined {
+  private enterException(kind: ExceptionKind, preferredReturn: number): void {
     this.cpu.takeException(kind, preferredReturn >>> 0);
     this.cpu.clock.adjust(0, this.exceptionEntryCycles);
-    this.observer?.exception?.(kind, this.cpu.pc, this.cpu.reg(14));
-    return undefined;
+    if (this.events.has('exception')) this.events.emit('exception', { exception: kind, vector: this.cpu.pc, returnAddress: this.cpu.reg(14) });
   }
 
-  /** SVC 0x123456 in ARM state or SVC 0xAB in Thumb state; `pc` is the instruction after the SVC. */
-  private isSemihostingCall(pc: number, thumb: boolean): boolean {
-    if (thumb) {
-      const b = this.cpu.readVirtual((pc - 2) >>> 0, 2);
-      return b !== undefined && b[1] === 0xdf && b[0] === 0xab;
-    }
-    const b = this.cpu.readVirtual((pc - 4) >>> 0, 4);
-    return b !== undefined && (b[3] & 0x0f) === 0x0f && b[0] === 0x56 && b[1] === 0x34 && b[2] === 0x12;
+  private core(): MachineCore {
+    return {
+      cpu: this.cpu,
+      clock: this.clock,
+      board: this.board,
+      bus: this.bus,
+      events: this.events,
+      ramSize: this.options.ramSize,
+      enterException: (kind, preferredReturn) => this.enterException(kind, preferredReturn),
+      sleepUntilInterrupt: () => this.sleepUntilInterrupt(),
+      readInput: (max, block) => this.options.input?.read(max, block) ?? new Uint8Array(0),
+    };
   }
 
   // ---- wiring ----
@@ -262,34 +374,15 @@ export class Machine {
   private mapMemory(): void {
     this.cpu.mapRam(RAM_BASE, this.options.ramSize);
     this.cpu.mapRam(ALIAS_SPACE.base, ALIAS_SPACE.size);
-    for (const { entry, device } of this.board.devices.values()) {
-      this.cpu.mapMmio(entry.base, entry.size, {
-        read: (offset, size) => {
-          const value = device.read(offset, size);
-          this.observer?.mmio?.(entry.name, device.registerName(offset) ?? '', offset, size, false, value);
-          return value;
-        },
-        write: (offset, size, value) => {
-          device.write(offset, size, value);
-          this.observer?.mmio?.(entry.name, device.registerName(offset) ?? '', offset, size, true, value);
-        },
+    for (const region of this.bus.regions) {
+      this.cpu.mapMmio(region.base, region.size, {
+        read: (offset, size) => this.bus.readRegion(region, offset, size, 'cpu'),
+        write: (offset, size, value) => this.bus.writeRegion(region, offset, size, value, 'cpu'),
       });
     }
-    for (const gap of unassignedRanges(this.options.ramSize)) {
-      this.cpu.mapMmio(gap.base, gap.size, {
-        read: (offset, size) => {
-          this.unassigned('read', gap.base + offset, size);
-          return 0;
-        },
-        write: (offset, size, value) => this.unassigned(`write 0x${value.toString(16)}`, gap.base + offset, size),
-      });
-    }
-  }
-
-  private unassigned(what: string, address: number, size: number): void {
-    if (this.logger.enabled('guest-errors')) {
-      this.logger.log('guest-errors', `unassigned ${what} at 0x${address.toString(16).padStart(8, '0')} (size ${size})`);
-    }
+    this.bus.onAccess = (access) => {
+      if (this.events.has('device')) this.events.emit('device', access);
+    };
   }
 
   private connectTime(): void {
@@ -308,21 +401,19 @@ export class Machine {
     this.board.gic.irq.connect((level) => this.cpu.clock.setIrqPending(level));
   }
 
-  private connectConsole(): void {
-    // UART1 (the modem port) and UART2/3 have nothing behind them yet: what they send is only traced.
-    this.board.uarts.slice(1).forEach((uart, k) => {
-      uart.onTransmit = (byte) => this.observer?.uart?.(`uart${k + 1}`, 'tx', byte);
+  private connectUarts(): void {
+    this.board.uarts.forEach((uart, k) => {
+      const port = `uart${k}` as const;
+      uart.onTransmit = (byte) => {
+        if (this.events.has('uart')) this.events.emit('uart', { port, direction: 'tx', byte });
+        this.events.emit('console', { source: port as 'uart0', stream: 'stdout', bytes: Uint8Array.of(byte) });
+      };
     });
-    const console = this.board.uarts[0];
-    console.onTransmit = (byte) => {
-      this.observer?.uart?.('uart0', 'tx', byte);
-      this.options.onConsole?.(Uint8Array.of(byte));
-    };
-    console.onRxPoll = () => this.pollInput();
+    this.board.uarts[0].onRxPoll = () => this.pollInput(false);
   }
 
   /** Moves available host input into UART0's receive FIFO; returns true if any byte moved. */
-  private pollInput(block = false): boolean {
+  private pollInput(block: boolean): boolean {
     const input = this.options.input;
     const uart = this.board.uarts[0];
     if (input === undefined) return false;
@@ -330,10 +421,14 @@ export class Machine {
     while (uart.canReceive()) {
       const bytes = input.read(1, block && !moved);
       if (bytes.length === 0) break;
-      this.observer?.uart?.('uart0', 'rx', bytes[0]);
+      if (this.events.has('uart')) this.events.emit('uart', { port: 'uart0', direction: 'rx', byte: bytes[0] });
       uart.receive(bytes[0]);
       moved = true;
     }
     return moved;
   }
+}
+
+function hex(n: number): string {
+  return (n >>> 0).toString(16).padStart(8, '0');
 }

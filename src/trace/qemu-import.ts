@@ -9,7 +9,9 @@
  *   PSR=400001d3 -Z-- A svc32                                               (CPSR; T or A; [S |NS ]mode)
  * so record i takes its PC, mode and ISA state from block i and its register changes from the difference
  * between blocks i and i+1. "Stopped execution of TB chain before 0x... [PC]" means the block just
- * printed did not run (an interrupt was taken first): that block is dropped.
+ * printed did not run (an interrupt was taken first): that block is dropped. So does
+ * "cpu_io_recompile: rewound execution of TB to PC" (under -icount, QEMU retranslates an instruction that
+ * touches a device and runs it again; it is printed again when it really runs).
  *
  * QEMU does not print encodings: they are read from the image. Known limits, all documented:
  *   - the last instruction's after-state is unknown: its record has no register changes;
@@ -30,6 +32,7 @@ const REGISTER_LINES = [0, 4, 8, 12].map(
 const REGISTER_COLUMNS = [4, 17, 30, 43];
 const PSR_LINE = /^PSR=([0-9a-f]{8}) [-N][-Z][-C][-V] [AT] (?:N?S )?[a-z?]{3}(?:32|26)$/;
 const STOPPED_LINE = /^Stopped execution of TB chain before 0x[0-9a-f]+ \[([0-9a-f]{8})\]/;
+const REWOUND_LINE = /^cpu_io_recompile: rewound execution of TB to ([0-9a-f]{8})$/;
 const PSR_THUMB = 0x20;
 const PSR_MODE = 0x1f;
 /** r0–r14 and cpsr: what a QEMU block gives as register changes (REG_NAMES indices). */
@@ -68,6 +71,12 @@ export function* importQemuLog(logPath: string, segments: readonly Segment[]): G
       const stopped = STOPPED_LINE.exec(line);
       if (stopped) {
         if (pending === undefined || pending.pc !== parseInt(stopped[1]!, 16)) lines.fail('"Stopped execution" names an instruction that was not just traced');
+        pending = undefined;
+        continue;
+      }
+      const rewound = REWOUND_LINE.exec(line);
+      if (rewound) {
+        if (pending === undefined || pending.pc !== parseInt(rewound[1]!, 16)) lines.fail('"rewound execution" names an instruction that was not just traced');
         pending = undefined;
         continue;
       }

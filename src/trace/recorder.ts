@@ -7,10 +7,22 @@
  * that raised it or, for an IRQ, after the last instruction before it was taken) and carry its cycle; an
  * event of an instruction the trace window left out is left out too.
  */
-import type { CaptureOptions } from '../cpu/trace-capture.ts';
-import type { Machine } from '../machine/machine.ts';
+import type { CaptureOptions, CaptureSink, TraceCapture } from '../cpu/trace-capture.ts';
 import type { EventRecord, TraceEvent, TraceHeader } from './records.ts';
 import { TraceWriter } from './writer.ts';
+
+type Payload<K extends TraceEvent['kind']> = Omit<Extract<TraceEvent, { kind: K }>, 'kind'>;
+
+/** What the recorder needs of a machine: an instruction capture and its events (Machine has both). */
+export interface TraceSource {
+  startTrace(options: CaptureOptions, sink: CaptureSink): TraceCapture;
+  stopTrace(): void;
+  on(name: 'device', listener: (e: Payload<'mmio'>) => void): () => void;
+  on(name: 'uart', listener: (e: Payload<'uart'>) => void): () => void;
+  on(name: 'semihosting', listener: (e: Payload<'semihosting'>) => void): () => void;
+  on(name: 'exception', listener: (e: Payload<'exception'>) => void): () => void;
+  on(name: 'slice', listener: () => void): () => void;
+}
 
 export interface RecorderOptions extends CaptureOptions {
   path: string;
@@ -28,12 +40,14 @@ export class Recorder {
   private lastIndex = -1;
   private lastCycle = 0;
 
+  private readonly unsubscribe: (() => void)[];
+
   constructor(
-    private readonly machine: Machine,
+    private readonly source: TraceSource,
     options: RecorderOptions,
   ) {
     this.writer = new TraceWriter(options.path, { version: 0, source: 'handset', ...options.header });
-    this.capture = machine.cpu.startTrace(options, {
+    this.capture = source.startTrace(options, {
       insn: (i, cycle, pc, insn, thumb, mode, mask, values) => {
         if (this.events.length + this.memEvents.length > 0) this.flushEvents(i);
         this.writer.writeInsnFields(i, cycle, pc, insn, thumb, mode, mask, values);
@@ -46,14 +60,15 @@ export class Recorder {
       },
     });
     const event = (e: TraceEvent) => this.events.push({ ...e, i: this.capture.currentIndex, cycle: 0 });
-    machine.observer = {
-      mmio: (device, register, offset, size, write, value) =>
+    this.unsubscribe = [
+      source.on('device', ({ device, register, offset, size, write, value }) =>
         event({ kind: 'mmio', device, register, offset, size, write, value }),
-      uart: (port, direction, byte) => event({ kind: 'uart', port, direction, byte }),
-      semihosting: (op, param, result, exit) => event({ kind: 'semihosting', op, param, result, exit }),
-      exception: (exception, vector, returnAddress) => event({ kind: 'exception', exception, vector, returnAddress }),
-    };
-    machine.afterSlice = () => this.capture.drain();
+      ),
+      source.on('uart', ({ port, direction, byte }) => event({ kind: 'uart', port, direction, byte })),
+      source.on('semihosting', ({ op, param, result, exit }) => event({ kind: 'semihosting', op, param, result, exit })),
+      source.on('exception', ({ exception, vector, returnAddress }) => event({ kind: 'exception', exception, vector, returnAddress })),
+      source.on('slice', () => this.capture.drain()),
+    ];
   }
 
   /** Instruction records written so far. */
@@ -67,9 +82,8 @@ export class Recorder {
     this.capture.drain();
     this.flushEvents(Infinity);
     this.writer.close();
-    this.machine.cpu.stopTrace();
-    this.machine.observer = undefined;
-    this.machine.afterSlice = undefined;
+    this.source.stopTrace();
+    for (const off of this.unsubscribe) off();
   }
 
   /**

@@ -50,13 +50,13 @@ t.test('a limit stops the run with exit 124 and one line', async (t) => {
   t.match(c.stderr, /cycles limit \(1000000\)/);
 });
 
-t.test('--log guest-errors reports accesses to unmodelled devices', async (t) => {
+t.test('--log unimp reports accesses to unmodelled devices', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'handset-cli-'));
   // Reads the PL031 RTC (unmodelled at 0x10017000), then exits through semihosting.
   const src = join(dir, 'rtc.S');
   writeFileSync(src, '.global _start\n_start: ldr r1, =0x10017000\n ldr r2, [r1]\n mov r0, #0x18\n ldr r1, =0x20026\n svc 0x123456\n');
   spawnSync('arm-none-eabi-gcc', ['-march=armv5te', '-nostdlib', '-Wl,-Ttext=0x8000', '-Wl,--build-id=none', '-o', join(dir, 'rtc.elf'), src]);
-  const r = handset('boot', join(dir, 'rtc.elf'), '--log', 'guest-errors');
+  const r = handset('boot', join(dir, 'rtc.elf'), '--log', 'unimp');
   t.equal(r.status, 0);
   t.match(r.stderr, /^handset: rtc: unmodelled device read at 0x10017000\+0x0 \(size 4\) -> 0\n$/);
   t.equal(handset('boot', join(dir, 'rtc.elf')).stderr, '', 'silent without --log');

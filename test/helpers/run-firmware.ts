@@ -23,10 +23,12 @@ export function runFirmware(
     cpu: 'arm926',
     ...options,
     ramSize,
-    onConsole: (b) => out.push(b.slice()),
-    onStderr: (b) => err.push(b.slice()),
     cmdline: options.cmdline ?? path,
     input: bytesInput(options.stdin ?? ''),
+  });
+  machine.on('console', (e) => {
+    if (e.source === 'uart0' || (e.source === 'semihosting' && e.stream === 'stdout')) out.push(e.bytes.slice());
+    else if (e.source === 'semihosting') err.push(e.bytes.slice());
   });
   try {
     machine.load(loadImage(path, {}, memoryLayout(ramSize)));

@@ -11,18 +11,23 @@ const RAM = 128 * 1024 * 1024;
 export function traceRun(
   image: string,
   path: string,
-  options: { cpu?: CpuModelName; timing?: TimingMode; stdin?: string; window?: Omit<RecorderOptions, 'path' | 'header'> } = {},
+  options: { cpu?: CpuModelName; timing?: TimingMode; clockHz?: number; stdin?: string; window?: Omit<RecorderOptions, 'path' | 'header'> } = {},
 ): { stdout: string; status: number | undefined; instructions: number } {
   const cpu = options.cpu ?? 'arm926';
   const out: Uint8Array[] = [];
-  const machine = new Machine({ cpu, ramSize: RAM, timing: options.timing, onConsole: (b) => out.push(b.slice()), input: bytesInput(options.stdin ?? ''), cmdline: image });
+  const machine = new Machine({
+    cpu, ramSize: RAM, timing: options.timing, clockHz: options.clockHz, input: bytesInput(options.stdin ?? ''), cmdline: image,
+  });
+  machine.on('console', (e) => {
+    if (e.source === 'uart0') out.push(e.bytes.slice());
+  });
   try {
     const loaded = loadImage(image, {}, memoryLayout(RAM));
     machine.load(loaded);
     const recorder = new Recorder(machine, {
       path,
       ...options.window,
-      header: { cpu, clockHz: machine.clock.hz, ramSize: RAM, timing: options.timing ?? 'fast', imageSha256: loaded.sha256 ?? '', commandLine: ['boot', image] },
+      header: { cpu, clockHz: machine.config.clockHz, ramSize: RAM, timing: options.timing ?? 'fast', imageSha256: loaded.sha256 ?? '', commandLine: ['boot', image] },
     });
     let outcome;
     try {
@@ -36,7 +41,11 @@ export function traceRun(
   }
 }
 
-/** QEMU's -singlestep -d exec,cpu,nochain log of the image (tools/qemu-trace). */
-export function qemuTrace(image: string, log: string, stdin = '', cpu = 'arm926'): number | null {
-  return spawnSync('bash', ['tools/qemu-trace', '--cpu', cpu, image, log], { input: stdin, stdio: ['pipe', 'ignore', 'ignore'] }).status;
+/**
+ * QEMU's -singlestep -d exec,cpu,nochain log of the image (tools/qemu-trace). `icountShift` runs QEMU on
+ * virtual time (see QEMU_ICOUNT_SHIFT in qemu.ts): needed for any image whose run involves time.
+ */
+export function qemuTrace(image: string, log: string, stdin = '', cpu = 'arm926', icountShift?: number): number | null {
+  const icount = icountShift === undefined ? [] : ['--icount', String(icountShift)];
+  return spawnSync('bash', ['tools/qemu-trace', '--cpu', cpu, ...icount, image, log], { input: stdin, stdio: ['pipe', 'ignore', 'ignore'] }).status;
 }

@@ -84,7 +84,7 @@ t.test('--max-insns stops at the first block boundary at or after N, where the f
       t.same(machine.run({ maxInsns: n }), { kind: 'limit', limit: 'instructions' });
       const ran = machine.instructions;
       t.ok(ran >= n && ran < n + 512, `${timing}: ${ran} instructions for a limit of ${n}`);
-      t.equal(machine.cpu.pc, full[ran].pc, `${timing}: the pc is that of the full run's instruction ${ran}`);
+      t.equal(machine.pc, full[ran].pc, `${timing}: the pc is that of the full run's instruction ${ran}`);
       machine.close();
     }
   }

@@ -103,6 +103,13 @@ t.test('"Stopped execution of TB chain" drops the block that did not run', async
   t.strictSame([records[2]!.mode, records[2]!.regs], [0x12, {}], 'the IRQ vector, in IRQ mode');
 });
 
+t.test('"cpu_io_recompile: rewound execution" (QEMU -icount) drops the block, which is printed again when it runs', async (t) => {
+  const again = BLOCKS.slice(BLOCKS.lastIndexOf('Trace 0:'));
+  const records = importText('rewound.log', `${BLOCKS}cpu_io_recompile: rewound execution of TB to 0000002c\n${again.replace('ff000201', 'ff008201')}`);
+  t.strictSame(records.map((r) => r.pc), [0x00, 0x04, 0x2c]);
+  t.strictSame(records[1]!.regs, { r14: 0x08 }, 'the instruction before it still gets its after-state');
+});
+
 t.test('PCs outside the image get encoding 0', async (t) => {
   const records = importText('outside.log', BLOCKS);
   t.strictSame(records.map((r) => r.insn), [0, 0, 0]);
@@ -129,5 +136,6 @@ t.test('bad logs: one line naming the log and the line', async (t) => {
   expectError('cut-line.log', BLOCKS.slice(0, BLOCKS.indexOf('R08') + 10), /line 4: expected the R08= register line/);
   expectError('no-psr.log', BLOCKS.replace('PSR=400001d3 -Z-- A svc32', 'PSR=4000'), /line 6: expected a PSR= line/);
   expectError('wrong-stop.log', `${BLOCKS}Stopped execution of TB chain before 0x7fb1fc0003c0 [00000099] \n`, /line 19: "Stopped execution" names an instruction that was not just traced/);
+  expectError('wrong-rewind.log', `${BLOCKS}cpu_io_recompile: rewound execution of TB to 00000004\n`, /line 19: "rewound execution" names an instruction that was not just traced/);
   t.throws(() => [...importQemuLog(join(dir, 'missing.log'), [])], { message: `${join(dir, 'missing.log')}: no such file` });
 });

@@ -12,6 +12,7 @@
  * size, so the EDGE_GENERATED hook, which Unicorn calls whenever it generates a block, drops the entry.
  */
 #include <stdlib.h>
+#include <string.h>
 #include "handset-native.h"
 
 #define CPSR_I (1u << 7)
@@ -35,39 +36,48 @@ typedef void (*hs_cost_fn)(uint64_t address, uint32_t size);
 
 typedef struct {
   uint32_t address, size;
+  uint32_t space;                   /* the address space the block was costed in (hs_clock_state.space) */
   hs_block_cost cost;
 } entry;
+
+/* The state that links one block to the next: the block that ran last (a copy, so that a cache entry
+ * evicted by the next block cannot change it) and the return stack. Saved in snapshots. */
+typedef struct {
+  uint32_t has_prev;
+  entry prev;
+  uint32_t depth;
+  uint32_t stack[RETURN_STACK];
+} hs_edge_state;
 
 typedef struct {
   hs_clock_state *state;
   hs_block_cost *scratch;
   hs_cost_fn cost_fn;
-  const entry *prev;                /* the block that ran last, for its exit cost */
-  uint32_t stack[RETURN_STACK];
-  uint32_t depth;
+  hs_edge_state edge;
   entry cache[CACHE_SIZE];
 } hs_block_clock;
 
 /* Cycles the previous block's exit costs, now that we know this block follows it. */
-static int32_t exit_cost(hs_block_clock *bc, const entry *prev, uint32_t address) {
+static int32_t exit_cost(hs_edge_state *edge, uint32_t address) {
+  const entry *prev = &edge->prev;
   uint32_t fall_through = prev->address + prev->size;
   int32_t delta = 0;
   if ((prev->cost.flags & FLAG_RET) && address != fall_through) { /* a conditional return not taken pops nothing */
-    if (bc->depth == 0) {
+    if (edge->depth == 0) {
       delta = prev->cost.ret_empty;
     } else {
-      uint32_t predicted = bc->stack[--bc->depth];
+      uint32_t predicted = edge->stack[--edge->depth];
       delta = predicted == address ? prev->cost.ret_correct : prev->cost.ret_wrong;
     }
   } else if (address != fall_through) {
     delta = prev->cost.taken_delta;
   }
   if (prev->cost.flags & FLAG_CALL) {
-    if (bc->depth == RETURN_STACK) {
-      for (uint32_t i = 1; i < RETURN_STACK; i++) bc->stack[i - 1] = bc->stack[i];
-      bc->depth--;
+    if (edge->depth == RETURN_STACK) {
+      for (uint32_t i = 1; i < RETURN_STACK; i++) edge->stack[i - 1] = edge->stack[i];
+      edge->depth--;
     }
-    bc->stack[bc->depth++] = fall_through;
+    edge->stack[edge->depth++] = fall_through;
   }
   return delta;
 }
@@ -94,14 +104,15 @@ static void block_hook(uc_engine *uc, uint64_t address, uint32_t size, void *use
     }
   }
   entry *e = &bc->cache[(address >> 1) & (CACHE_SIZE - 1)];
-  if (e->address != (uint32_t)address || e->size != size || e->size == 0) {
+  if (e->address != (uint32_t)address || e->size != size || e->size == 0 || e->space != s->space) {
     bc->cost_fn(address, size);
     e->address = (uint32_t)address;
     e->size = size;
+    e->space = s->space;
     e->cost = *bc->scratch;
   }
-  if (bc->prev != NULL) {
-    int64_t delta = exit_cost(bc, bc->prev, (uint32_t)address);
+  if (bc->edge.has_prev) {
+    int64_t delta = exit_cost(&bc->edge, (uint32_t)address);
     s->cycles = (uint64_t)((int64_t)s->cycles + delta);
   }
   s->block_start_cycles = s->cycles;
@@ -112,7 +123,8 @@ static void block_hook(uc_engine *uc, uint64_t address, uint32_t size, void *use
   s->last_size = size;
   s->last_insns = e->cost.insns;
   s->block_seq++;
-  bc->prev = e;
+  bc->edge.prev = *e;
+  bc->edge.has_prev = 1;
 }
 
 hs_block_clock *hs_block_clock_new(hs_clock_state *state, hs_block_cost *scratch, hs_cost_fn cost_fn) {
@@ -139,6 +151,21 @@ int hs_block_clock_install(uc_engine *uc, hs_block_clock *bc, size_t *hooks) {
 }
 
 /* Forgets the previous block (after an exception or a host write of PC: no branch edge to charge). */
-void hs_block_clock_break(hs_block_clock *bc) { bc->prev = NULL; }
+void hs_block_clock_break(hs_block_clock *bc) { bc->edge.has_prev = 0; }
+
+/* Another address space runs from now on: its return addresses mean nothing here, so the return stack
+ * and the edge are forgotten. Cached costs stay; entries are tagged with their space. */
+void hs_block_clock_space_changed(hs_block_clock *bc) {
+  bc->edge.has_prev = 0;
+  bc->edge.depth = 0;
+}
+
+/* The edge state as bytes, for snapshots (the layout is private to this file: the size is exported). */
+uint32_t hs_block_clock_edge_size(void) { return (uint32_t)sizeof(hs_edge_state); }
+void hs_block_clock_edge_save(const hs_block_clock *bc, void *out) { memcpy(out, &bc->edge, sizeof bc->edge); }
+void hs_block_clock_edge_load(hs_block_clock *bc, const void *in) { memcpy(&bc->edge, in, sizeof bc->edge); }
 
 void hs_block_clock_free(hs_block_clock *bc) { free(bc); }
+
+/* Forgets every cached block cost (memory was replaced wholesale, e.g. a snapshot was restored). */
+void hs_block_clock_forget_costs(hs_block_clock *bc) { memset(bc->cache, 0, sizeof bc->cache); }

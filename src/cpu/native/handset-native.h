@@ -36,6 +36,8 @@ typedef struct {
   uint64_t block_start_cycles; /* the clock when the block charged last started */
   uint64_t block_start_insns;  /* index of the first instruction of that block */
   uint64_t block_seq;          /* blocks charged so far */
+  uint32_t space;              /* the running address space: cached block costs are tagged with it */
+  uint32_t pad;
 } hs_clock_state;
 
 #endif
