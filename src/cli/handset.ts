@@ -181,7 +181,7 @@ function boot(args: BootArgs): number {
       recorder = new Recorder(machine, {
         path: args.trace,
         ...window,
-        header: { cpu, clockHz, ramSize, timing, imageSha256: image?.sha256 ?? '', commandLine: process.argv.slice(2) },
+        header: { cpu, clockHz, ramSize, timing, imageSha256: image?.sha256 ?? '' },
       });
     }
     // Host time is read only here, for the --stats report; the emulation never sees it.

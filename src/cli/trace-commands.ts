@@ -134,7 +134,6 @@ function importQemu(args: ImportArgs): number {
     ramSize,
     timing: 'fast',
     imageSha256: image.sha256 ?? '',
-    commandLine: ['handset', 'trace', 'import-qemu', args.log, '--image', args.image, '-o', args.output],
   });
   try {
     for (const rec of importQemuLog(args.log, image.segments)) writer.writeInsn(rec);

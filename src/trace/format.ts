@@ -13,7 +13,12 @@
 export const FILE_MAGIC = Uint8Array.of(0x89, 0x48, 0x53, 0x54, 0x52, 0x41, 0x43, 0x45); // \x89 H S T R A C E
 /** Last 8 bytes of a finished trace file: the footer's own check that the index was written. */
 export const FOOTER_MAGIC = Uint8Array.of(0x48, 0x53, 0x54, 0x52, 0x2d, 0x45, 0x4e, 0x44); // H S T R - E N D
-export const FORMAT_VERSION = 1;
+/**
+ * Version 2 dropped `commandLine` from the header JSON, so that a trace's bytes depend only on the
+ * emulation's inputs (not on where it was written or how the command was spelled). Version 1 files still
+ * read: their command line is ignored.
+ */
+export const FORMAT_VERSION = 2;
 
 /** magic(8) · u16 version · u16 reserved · u32 header length; the header JSON follows. */
 export const FILE_HEADER_SIZE = 16;

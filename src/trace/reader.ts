@@ -124,11 +124,11 @@ function parseHeader(path: string, version: number, bytes: Uint8Array): TraceHea
     typeof fields.ramSize === 'number' &&
     (fields.timing === 'fast' || fields.timing === 'cycle') &&
     typeof fields.imageSha256 === 'string' &&
-    Array.isArray(fields.commandLine) &&
-    fields.commandLine.every((a) => typeof a === 'string');
+    // Version 1 also held the command line that wrote the trace; it is checked, then dropped.
+    (version !== 1 || (Array.isArray(fields.commandLine) && fields.commandLine.every((a) => typeof a === 'string')));
   if (!ok) throw new TraceFileError(path, 'corrupt trace header (missing or mistyped fields)');
-  const { source, cpu, clockHz, ramSize, timing, imageSha256, commandLine } = fields as Omit<TraceHeader, 'version'>;
-  return { version, source, cpu, clockHz, ramSize, timing, imageSha256, commandLine };
+  const { source, cpu, clockHz, ramSize, timing, imageSha256 } = fields as Omit<TraceHeader, 'version'>;
+  return { version, source, cpu, clockHz, ramSize, timing, imageSha256 };
 }
 
 function readIndex(path: string, fd: number, size: number, dataStart: number): ChunkEntry[] {

@@ -59,6 +59,4 @@ export interface TraceHeader {
   timing: 'fast' | 'cycle';
   /** SHA-256 (hex) of the image file, '' when unknown. */
   imageSha256: string;
-  /** The command line that produced the trace. */
-  commandLine: string[];
 }

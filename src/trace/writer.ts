@@ -303,7 +303,6 @@ export class TraceWriter {
         ramSize: header.ramSize,
         timing: header.timing,
         imageSha256: header.imageSha256,
-        commandLine: header.commandLine,
       }),
       'utf8',
     );

@@ -1,7 +1,7 @@
 // The trace options of `handset boot` and the `handset trace` commands as a user runs them.
 import t from 'tap';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -23,6 +23,20 @@ t.test('boot --trace, trace show, and a clean diff against the same run', async 
   t.same(json[1], { i: 1, cycle: 1, pc: 4, insn: 0xeb000008, thumb: false, mode: 0x13, asm: 'bl #0x2c', regs: { r14: 8 } });
   const diff = handset('trace', 'diff', a, b);
   t.equal(diff.status, 0, diff.stdout + diff.stderr);
+});
+
+t.test('the same run traced to two different paths gives byte-identical files', async (t) => {
+  // A trace's bytes depend only on the emulation's inputs: not on the output path, nor on how the
+  // command line was spelled.
+  mkdirSync(join(dir, 'elsewhere', 'deeper'), { recursive: true });
+  const a = join(dir, 'same-run.trace');
+  const b = join(dir, 'elsewhere', 'deeper', 'another-name.trace');
+  t.equal(handset('boot', 'firmware/exceptions.elf', '--trace', a, '--timing', 'cycle').status, 0);
+  t.equal(handset('boot', '--timing=cycle', `--trace=${b}`, 'firmware/exceptions.elf').status, 0);
+  const bytes = readFileSync(a);
+  t.ok(bytes.length > 1000, 'a real trace');
+  t.ok(readFileSync(b).equals(bytes), 'identical bytes');
+  t.notOk(bytes.includes(Buffer.from('same-run')), 'the output path is not in the file');
 });
 
 t.test('trace diff finds a divergence injected into the run at the right instruction', async (t) => {

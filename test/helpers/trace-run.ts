@@ -27,7 +27,7 @@ export function traceRun(
     const recorder = new Recorder(machine, {
       path,
       ...options.window,
-      header: { cpu, clockHz: machine.config.clockHz, ramSize: RAM, timing: options.timing ?? 'fast', imageSha256: loaded.sha256 ?? '', commandLine: ['boot', image] },
+      header: { cpu, clockHz: machine.config.clockHz, ramSize: RAM, timing: options.timing ?? 'fast', imageSha256: loaded.sha256 ?? '' },
     });
     let outcome;
     try {

@@ -29,7 +29,7 @@ const tracePath = writeTrace('stream.trace', stream);
 
 t.test('round trip: every record, exactly as written, across chunks', async (t) => {
   const trace = openTrace(tracePath);
-  t.strictSame(trace.header, { version: 1, ...HEADER });
+  t.strictSame(trace.header, { version: 2, ...HEADER });
   t.equal(trace.instructionCount, 1000);
   t.equal(trace.firstIndex, 0);
   t.strictSame([...trace.records()], stream);
@@ -144,8 +144,8 @@ t.test('bad files: one line naming the file', async (t) => {
     expectError(file(`cut-${length}`, good.subarray(0, length)), /truncated/, `truncated to ${length} bytes`);
   }
   const newer = Buffer.from(good);
-  newer.writeUInt16LE(2, 8);
-  expectError(file('newer', newer), /format version 2 is newer than this handset reads \(1\)/, 'a newer version');
+  newer.writeUInt16LE(3, 8);
+  expectError(file('newer', newer), /format version 3 is newer than this handset reads \(2\)/, 'a newer version');
   const badMagic = Buffer.from(good);
   badMagic[1] = 0x58;
   expectError(file('bad-magic', badMagic), /not a handset trace file/, 'bad magic');
@@ -158,6 +158,16 @@ t.test('bad files: one line naming the file', async (t) => {
   const badFooter = Buffer.from(good);
   badFooter.writeUInt32LE(7, good.length - 16);
   expectError(file('bad-footer', badFooter), /footer does not match/, 'a footer with the wrong chunk count');
+});
+
+t.test('a version 1 trace (its header held the command line) still reads, the command line dropped', async (t) => {
+  // fixtures/hello-v1.trace is test/golden/hello.trace as format version 1 wrote it.
+  const old = openTrace('test/trace/fixtures/hello-v1.trace');
+  t.equal(old.header.version, 1);
+  t.notOk('commandLine' in old.header, 'no command line in the header');
+  const current = openTrace('test/golden/hello.trace');
+  t.strictSame({ ...old.header, version: 2 }, current.header, 'the same header fields as the golden trace of the same run');
+  t.strictSame([...old.records()], [...current.records()], 'the same records');
 });
 
 t.test('the writer refuses records out of order and bad register values', async (t) => {

@@ -13,7 +13,6 @@ export const HEADER: Omit<TraceHeader, 'version'> = {
   ramSize: 128 * 1024 * 1024,
   timing: 'cycle',
   imageSha256: 'ab'.repeat(32),
-  commandLine: ['handset', 'boot', 'firmware/hello.elf', '--trace', 'out.trace'],
 };
 
 /** Numerical Recipes' LCG: the same sequence on every run. */

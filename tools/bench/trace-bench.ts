@@ -30,7 +30,7 @@ export function handsetTraced(image: string, path: string): TracedRun {
     machine.load(loaded);
     const recorder = new Recorder(machine, {
       path,
-      header: { cpu: 'arm926', clockHz: machine.config.clockHz, ramSize: RAM, timing: 'fast', imageSha256: loaded.sha256 ?? '', commandLine: ['boot', image, '--trace', path] },
+      header: { cpu: 'arm926', clockHz: machine.config.clockHz, ramSize: RAM, timing: 'fast', imageSha256: loaded.sha256 ?? '' },
     });
     let outcome;
     try {
