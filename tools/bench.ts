@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { patchedCopy } from './bench/elf-patch.ts';
 import { handsetTraced, qemuTraced } from './bench/trace-bench.ts';
-import { runRawUnicorn } from '../src/cpu/raw-baseline.ts';
+import { runRawUnicorn } from './bench/raw-baseline.ts';
 import { loadImage } from '../src/loader/image.ts';
 import { Machine, memoryLayout, type TimingMode } from '../src/machine/machine.ts';
 import type { BlockClockKind } from '../src/cpu/block-clock.ts';

@@ -5,7 +5,7 @@
  */
 import { statSync, unlinkSync, writeSync } from 'node:fs';
 import type { Argv } from 'yargs';
-import { CPU_MODEL_NAMES, CPU_MODELS, type CpuModelName } from '../cpu/models.ts';
+import { CPU_MODEL_NAMES, CPU_MODELS, type CpuModelName } from '../machine/machine.ts';
 import { loadImage } from '../loader/image.ts';
 import { memoryLayout } from '../machine/machine.ts';
 import { diffTraces, divergenceText } from '../trace/diff.ts';

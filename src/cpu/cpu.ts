@@ -73,6 +73,8 @@ export class Cpu {
   private readonly ram: GuestMemory[] = [];
   private readonly scratch = new Uint32Array(1);
   private closed = false;
+  /** The last run was a step: translated code carries Unicorn's instruction-counting hook. */
+  private stepping = false;
   private capture: TraceCapture | undefined;
 
   constructor(options: CpuOptions) {
@@ -334,6 +336,9 @@ export class Cpu {
    * raised, the core executes WFI, or a callback calls `requestStop()`.
    */
   run(deadline: number): StopReason {
+    // Code translated while stepping calls the counting hook: translate again without it.
+    if (this.stepping) this.flushTranslations();
+    this.stepping = false;
     this.clock.setDeadline(deadline);
     this.pendingException = undefined;
     this.stopRequested = false;
@@ -367,13 +372,13 @@ export class Cpu {
     const cycles = this.clock.cycles;
     const pc = this.pc;
     const thumb = this.thumb;
-    // Unicorn counts instructions with a hook that only newly translated code calls.
-    this.flushTranslations();
+    // Unicorn counts instructions with a hook that only code translated after it was added calls.
+    if (!this.stepping) this.flushTranslations();
+    this.stepping = true;
     this.clock.setDeadline(Number.MAX_SAFE_INTEGER);
     this.pendingException = undefined;
     this.stopRequested = false;
     const err = this.u.uc_emu_start(this.uc, (thumb ? pc | 1 : pc) >>> 0, UNTIL_NEVER, 0, 1);
-    this.flushTranslations();
     this.rethrowCallbackError();
     const exception = this.pendingException as { intno: number; pc: number } | undefined;
     if (err !== 0 && exception === undefined) {

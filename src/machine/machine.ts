@@ -91,8 +91,13 @@ export class Machine {
   private stopRequested = false;
   private sliceDeadline = Infinity;
   private limits: RunLimits = {};
-  /** Set while the core sleeps in WFI with nothing to wake it (run returned 'waiting'). */
+  /**
+   * Set while the core sleeps in WFI before this pc: nothing can wake it (run returned 'waiting'), or a cycle
+   * limit ended the run in the middle of the sleep (the next run sleeps on; the core must not wake early).
+   */
   private waitingAt: number | undefined;
+  /** Set by sleepUntilInterrupt when the run's cycle limit, not an interrupt, ended the sleep. */
+  private sleepCutByLimit = false;
 
   constructor(private readonly options: MachineOptions) {
     const model = CPU_MODELS[options.cpu];
@@ -315,11 +320,15 @@ export class Machine {
   }
 
   private idle(next: number): RunOutcome | undefined {
+    this.sleepCutByLimit = false;
     if (this.personality.idle(next) === 'waiting') {
       this.waitingAt = next;
       return { kind: 'waiting', pc: next };
     }
-    this.waitingAt = undefined;
+    // A cycle limit ended the sleep before an interrupt came: the core still sleeps (the run loop returns
+    // at the limit, and the next run, or a restored snapshot, sleeps on from here).
+    this.waitingAt = this.sleepCutByLimit ? next : undefined;
+    this.sleepCutByLimit = false;
     return undefined;
   }
 
@@ -337,7 +346,9 @@ export class Machine {
     this.pollInput(false);
     if (this.board.gic.irq.level) return true;
     let next = this.clock.nextDeadline();
-    if (this.limits.maxCycles !== undefined) next = Math.min(next, this.limits.maxCycles);
+    const limit = this.limits.maxCycles;
+    const cut = limit !== undefined && limit < next;
+    if (cut) next = limit;
     if (next === Infinity) return this.pollInput(true);
     const now = this.cpu.clock.cycles;
     if (next > now) {
@@ -346,6 +357,8 @@ export class Machine {
     }
     this.syncClock();
     this.clock.fireDue();
+    // No alarm was due before the limit, so nothing woke the core: it sleeps on (see idle()).
+    if (cut && !this.board.gic.irq.level) this.sleepCutByLimit = true;
     return true;
   }
 

@@ -5,6 +5,7 @@
  * of RAM chunks that hold a non-zero byte; their bytes follow in that order. gzip's CRC and length catch
  * corruption and truncation. The same state always gives the same bytes.
  */
+import { constants as bufferConstants } from 'node:buffer';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import type { BlockClockState } from '../cpu/block-clock.ts';
 import type { Cpu } from '../cpu/cpu.ts';
@@ -130,7 +131,7 @@ function parse(bytes: Uint8Array): { json: SnapshotJson; ram: Uint8Array } {
   if (version !== SNAPSHOT_VERSION) throw new SnapshotFileError(`snapshot format version ${version} is not supported (this handset reads version ${SNAPSHOT_VERSION})`);
   let body: Buffer;
   try {
-    body = gunzipSync(buf.subarray(12), { maxOutputLength: 8 * 1024 * 1024 * 1024 });
+    body = gunzipSync(buf.subarray(12), { maxOutputLength: bufferConstants.MAX_LENGTH });
   } catch (e) {
     throw new SnapshotFileError(`corrupt or truncated snapshot (${(e as Error).message})`);
   }

@@ -27,7 +27,9 @@ export interface BusRegion {
   device?: Device;
 }
 
-export class BusError extends Error {}
+export class BusError extends Error {
+  override name = 'BusError';
+}
 
 export class Bus {
   readonly regions: readonly BusRegion[];

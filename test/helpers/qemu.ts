@@ -1,7 +1,10 @@
 /** Runs an image under qemu-system-arm -M realview-eb -semihosting (the oracle; installed by set-up). */
 import { spawnSync } from 'node:child_process';
 
+/** QEMU's own messages, not the guest's: a deprecated audio option, and a note when the guest sleeps (WFI)
+ * on virtual time with no timer armed, waiting for input. */
 const QEMU_AUDIO_WARNING = /^audio: Device lm4549: audiodev default parameter is deprecated.*\n/m;
+const QEMU_IDLE_WARNING = /^qemu-system-arm: warning: icount sleep disabled and no active timers\n/gm;
 
 /**
  * QEMU runs on virtual time (`-icount shift=QEMU_ICOUNT_SHIFT,sleep=off`): each instruction takes 2^shift ns
@@ -19,5 +22,5 @@ export function runQemu(image: string, cpu = 'arm926', input = ''): { stdout: st
       '-icount', `shift=${QEMU_ICOUNT_SHIFT},sleep=off`],
     { encoding: 'latin1', input, timeout: 60_000 },
   );
-  return { stdout: r.stdout, stderr: r.stderr.replace(QEMU_AUDIO_WARNING, ''), status: r.status };
+  return { stdout: r.stdout, stderr: r.stderr.replace(QEMU_AUDIO_WARNING, '').replace(QEMU_IDLE_WARNING, ''), status: r.status };
 }

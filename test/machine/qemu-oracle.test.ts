@@ -7,12 +7,12 @@ import { runFirmware } from '../helpers/run-firmware.ts';
 import { QEMU_CLOCK_HZ, runQemu } from '../helpers/qemu.ts';
 import { buildUnseenProgram } from '../helpers/unseen-program.ts';
 
-const IMAGES = ['hello', 'timer-irq', 'exceptions', 'mmu', 'thumb', 'wfi', 'newlib-demo', 'echo', 'irq-sources'];
-const INPUT: Record<string, string> = { echo: 'hello world\nabc 123\nq\n', 'irq-sources': 'xy' };
+const IMAGES = ['hello', 'timer-irq', 'exceptions', 'mmu', 'thumb', 'wfi', 'newlib-demo', 'echo', 'irq-sources', 'usr-svc', 'rx-irq'];
+const INPUT: Record<string, string> = { echo: 'hello world\nabc 123\nq\n', 'irq-sources': 'xy', 'rx-irq': 'ab\ncq' };
 
 const RUNS = [
   ...IMAGES.map((name) => ({ name, cpu: 'arm926' as const })),
-  ...['hello', 'thumb', 'timer-irq', 'exceptions', 'irq-sources'].map((name) => ({ name, cpu: 'arm1176' as const })),
+  ...['hello', 'thumb', 'timer-irq', 'exceptions', 'irq-sources', 'usr-svc', 'rx-irq'].map((name) => ({ name, cpu: 'arm1176' as const })),
 ];
 
 t.test('firmware images match QEMU', async (t) => {

@@ -3,8 +3,8 @@
  * the one that ends the run at the first SVC (the firmware's semihosting exit). The device page is plain
  * RAM here, so UART writes cost a store and status reads see zero ("not full").
  */
-import { UC_ARCH_ARM, UC_CTL_CPU_MODEL_WRITE, UC_HOOK_INTR, UC_MODE_ARM, UC_PROT_ALL, unicorn } from './unicorn-ffi.ts';
-import { CPU_MODELS, type CpuModelName } from './models.ts';
+import { UC_ARCH_ARM, UC_CTL_CPU_MODEL_WRITE, UC_HOOK_INTR, UC_MODE_ARM, UC_PROT_ALL, unicorn } from '../../src/cpu/unicorn-ffi.ts';
+import { CPU_MODELS, type CpuModelName } from '../../src/cpu/models.ts';
 
 export interface RawSegment {
   addr: number;
