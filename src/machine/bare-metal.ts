@@ -29,8 +29,12 @@ export class BareMetal implements Personality {
   private core!: MachineCore;
   private semihosting!: Semihosting;
   private heap: HeapLayout = NO_HEAP;
+  /** Emulation state (a restored run answers GET_CMDLINE as the original did), unlike `terminals`. */
+  private cmdline: string;
 
-  constructor(private readonly options: BareMetalOptions = {}) {}
+  constructor(private readonly options: BareMetalOptions = {}) {
+    this.cmdline = options.cmdline ?? '';
+  }
 
   attach(core: MachineCore): void {
     this.core = core;
@@ -44,7 +48,7 @@ export class BareMetal implements Personality {
       stdin: (max) => core.readInput(max, true),
       nanos: () => core.clock.nanosAt(),
       isTerminal: (stream) => this.options.terminals?.[stream] ?? false,
-      cmdline: this.options.cmdline ?? '',
+      cmdline: () => this.cmdline,
       heap: () => this.heap,
       files: semihostingFiles(this.options.semihostingRoot),
       ramSize: core.ramSize,
@@ -89,7 +93,7 @@ export class BareMetal implements Personality {
   }
 
   save(): StateValue {
-    return { heap: { ...this.heap }, semihosting: this.semihosting.save() as unknown as StateValue };
+    return { heap: { ...this.heap }, cmdline: this.cmdline, semihosting: this.semihosting.save() as unknown as StateValue };
   }
 
   load(state: StateValue): void {
@@ -101,7 +105,9 @@ export class BareMetal implements Personality {
       const v = heap[f];
       if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v > 0xffffffff) throw new SnapshotError('bare-metal', `heap.${f}`, 'not a 32-bit address');
     }
+    if (typeof state.cmdline !== 'string') throw new SnapshotError('bare-metal', 'cmdline', 'expected a string');
     this.semihosting.load(state.semihosting as never);
+    this.cmdline = state.cmdline;
     this.heap = { heapBase: heap.heapBase as number, heapLimit: heap.heapLimit as number, stackBase: heap.stackBase as number, stackLimit: heap.stackLimit as number };
   }
 

@@ -88,7 +88,8 @@ export interface SemihostingHost {
   nanos(): number;
   /** Whether the host stream behind a console file is a terminal (QEMU answers ISTTY from the host fd). */
   isTerminal(stream: 'stdin' | 'stdout' | 'stderr'): boolean;
-  cmdline: string;
+  /** What SYS_GET_CMDLINE returns. */
+  cmdline(): string;
   heap(): { heapBase: number; heapLimit: number; stackBase: number; stackLimit: number };
   /** The guest's files; default a private in-memory directory (MemoryFiles). */
   files?: SemihostingFiles;
@@ -442,7 +443,7 @@ export class Semihosting {
   private getCmdline(param: number): number {
     const a = this.args(param, 2);
     if (a === undefined) return this.fail(ERRNO.EFAULT);
-    const text = Buffer.from(this.host.cmdline, 'latin1');
+    const text = Buffer.from(this.host.cmdline(), 'latin1');
     if (text.length + 1 > a[1]) return this.fail(ERRNO.E2BIG);
     const bytes = new Uint8Array(text.length + 1);
     bytes.set(text);

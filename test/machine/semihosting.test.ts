@@ -44,7 +44,7 @@ function setup(stdinText = '', size = 0x10000, options: { files?: MemoryFiles; r
     },
     nanos: () => ns,
     isTerminal: (stream) => stream === 'stdout',
-    cmdline: 'fw.elf arg',
+    cmdline: () => 'fw.elf arg',
     heap: () => ({ heapBase: 0x1000, heapLimit: 0x8000, stackBase: 0x8000, stackLimit: 0 }),
     files: options.files,
     ramSize: options.ramSize ?? size,
