@@ -43,7 +43,7 @@ export type StopReason =
   | { kind: 'exception'; intno: number; pc: number }
   /** WFI: the core waits for an interrupt; `pc` is the instruction after the WFI. */
   | { kind: 'wfi'; pc: number }
-  /** `requestStop()` was called from a callback (e.g. a device raised an interrupt). */
+  /** `stopAtNextBlock()` was called (e.g. from an event listener). */
   | { kind: 'requested' }
   /** An interrupt is pending and the core has just unmasked it (CPSR.I clear at a block boundary). */
   | { kind: 'interrupt' };
@@ -333,7 +333,7 @@ export class Cpu {
 
   /**
    * Runs from the current PC until the clock reaches `deadline` (at a block boundary), an exception is
-   * raised, the core executes WFI, or a callback calls `requestStop()`.
+   * raised, the core executes WFI, or a callback calls `stopAtNextBlock()`.
    */
   run(deadline: number): StopReason {
     // Code translated while stepping calls the counting hook: translate again without it.
@@ -393,12 +393,6 @@ export class Cpu {
     if (exception !== undefined) return { kind: 'exception', intno: exception.intno, pc: exception.pc };
     if (this.endsWithWfi(this.pc) && this.pc === ((pc + 4) >>> 0)) return { kind: 'wfi', pc: this.pc };
     return { kind: 'requested' };
-  }
-
-  /** Ends the current `run` at the next block boundary (safe to call from any callback). */
-  requestStop(): void {
-    this.stopRequested = true;
-    this.stopNow();
   }
 
   /**
