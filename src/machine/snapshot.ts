@@ -99,7 +99,7 @@ export function restoreSnapshot(bytes: Uint8Array, parts: MachineParts): RunStat
     throw new SnapshotFileError('corrupt snapshot: its RAM regions are not this machine\'s');
   }
   const { cpu } = parts;
-  try {
+  checked(() => {
     let at = 0;
     json.ram.forEach((saved, k) => {
       const keep = new Set(saved.chunks);
@@ -117,10 +117,7 @@ export function restoreSnapshot(bytes: Uint8Array, parts: MachineParts): RunStat
     parts.clock.load(json.clock);
     loadBoard(parts.board, json.board);
     parts.personality.load(json.personality);
-  } catch (e) {
-    if (e instanceof SnapshotError) throw new SnapshotFileError(`corrupt snapshot: ${e.message}`);
-    throw e;
-  }
+  });
   return machine;
 }
 
@@ -152,7 +149,7 @@ function parse(bytes: Uint8Array): { json: SnapshotJson; ram: Uint8Array } {
 
 /** Checks the top-level shape and the RAM index; returns the number of RAM bytes the index lists. */
 function checkShape(json: unknown): number {
-  try {
+  return checked(() => {
     const top = new StateReader('snapshot', '', json, ['config', 'cpu', 'blockClock', 'clock', 'board', 'personality', 'machine', 'ram']);
     const config = top.object('config', ['cpu', 'ramSize', 'clockHz', 'timing', 'personality']);
     config.string('cpu');
@@ -168,14 +165,11 @@ function checkShape(json: unknown): number {
       for (const index of region.chunks) total += chunkLength(region, index);
     });
     return total;
-  } catch (e) {
-    if (e instanceof SnapshotError) throw new SnapshotFileError(`corrupt snapshot: ${e.message}`);
-    throw e;
-  }
+  });
 }
 
 function readBlockClock(value: unknown): BlockClockState {
-  try {
+  return checked(() => {
     const r = new StateReader('block clock', '', value, ['cycles', 'insns', 'space', 'prev', 'returnStack']);
     const state: BlockClockState = { cycles: r.count('cycles'), insns: r.count('insns'), space: r.int('space', 0, 0xffff), prev: null, returnStack: r.array('returnStack', (e) => e.int()) };
     if (state.returnStack.length > 3) throw r.error('returnStack', 'more than 3 entries');
@@ -191,17 +185,21 @@ function readBlockClock(value: unknown): BlockClockState {
       state.prev = cost;
     }
     return state;
-  } catch (e) {
-    if (e instanceof SnapshotError) throw new SnapshotFileError(`corrupt snapshot: ${e.message}`);
-    throw e;
-  }
+  });
 }
 
 function readRunState(value: unknown): RunState {
-  try {
+  return checked(() => {
     const r = new StateReader('machine', '', value, ['loaded', 'waitingAt']);
     const waiting = (value as { waitingAt: unknown }).waitingAt;
     return { loaded: r.bool('loaded'), waitingAt: waiting === null ? null : r.int('waitingAt') };
+  });
+}
+
+/** Runs `read`, turning a field problem (SnapshotError) into the one-line SnapshotFileError. */
+function checked<T>(read: () => T): T {
+  try {
+    return read();
   } catch (e) {
     if (e instanceof SnapshotError) throw new SnapshotFileError(`corrupt snapshot: ${e.message}`);
     throw e;
