@@ -6,12 +6,13 @@
  */
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
-import { readFileSync, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { LoadError } from '../loader/errors.ts';
 import { loadImage } from '../loader/image.ts';
 import { CPU_MODEL_NAMES, CPU_MODELS, CpuError, EngineUnavailableError, Machine, MachineError, memoryLayout, type RunLimits, type RunOutcome, type TimingMode, type CpuModelName } from '../machine/machine.ts';
 import { SnapshotFileError, snapshotConfig } from '../machine/snapshot.ts';
-import { OutputFileError, writeFileAtomically } from './output-file.ts';
+import { OutputFileError, refuseOutputOverInput, writeFileAtomically } from './output-file.ts';
+import { readRegularFile } from '../trace/files.ts';
 import { Recorder } from '../trace/recorder.ts';
 import { TraceFileError } from '../trace/format.ts';
 import { registerTraceCommands } from './trace-commands.ts';
@@ -99,12 +100,11 @@ function machineSettings(args: BootArgs, snapshot: Uint8Array | undefined) {
   return { cpu: saved.cpu, ramSize: saved.ramSize, clockHz: saved.clockHz, timing: saved.timing };
 }
 
+/** A snapshot file: a regular file only (a FIFO or a device would block or never end). */
 function readSnapshot(path: string): Uint8Array {
-  try {
-    return readFileSync(path);
-  } catch (e) {
-    throw new UsageError(`cannot read snapshot ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
-  }
+  return readRegularFile(path, (problem) => {
+    throw new UsageError(`cannot read snapshot ${path}: ${problem}`);
+  });
 }
 
 /** --semihosting-root: an existing directory, else a usage error. */
@@ -126,6 +126,11 @@ function boot(args: BootArgs): number {
   if (args.restore !== undefined && args.image !== undefined) throw new UsageError('give an image or --restore FILE, not both');
   if (args.restore === undefined && args.image === undefined) throw new UsageError('boot needs an image (or --restore FILE)');
   if ((args['save-at'] === undefined) !== (args.save === undefined)) throw new UsageError('--save-at CYCLES and --save FILE go together');
+  // --restore S --save S is fine: the snapshot is read whole before any is written.
+  refuseOutputOverInput(
+    [{ what: '--trace', path: args.trace }, { what: '--save', path: args.save }],
+    [{ what: 'the image', path: args.image }],
+  );
   const saveAt = args['save-at'] !== undefined ? parseCount('--save-at', args['save-at']) : undefined;
   const snapshot = args.restore !== undefined ? readSnapshot(args.restore) : undefined;
   const { cpu, ramSize, clockHz, timing } = machineSettings(args, snapshot);
@@ -190,9 +195,12 @@ function boot(args: BootArgs): number {
     try {
       outcome = runSaving(machine, limits, saveAt, args.save, () => stdout.flush());
     } finally {
-      recorder?.finish();
-      stdout.flush();
-      stderr.flush();
+      try {
+        recorder?.finish(); // a failed trace throws here: the console still gets all the run printed
+      } finally {
+        stdout.flush();
+        stderr.flush();
+      }
     }
     const hostMs = Number(process.hrtime.bigint() - started) / 1e6;
     const status = exitStatus(machine, outcome, limits);

@@ -3,7 +3,7 @@
  * src/trace and print. Exit statuses: show and import-qemu 0; diff 0 same, 1 different. Bad input throws
  * UsageError, LoadError or TraceFileError (all exit 2 in the CLI).
  */
-import { statSync, unlinkSync, writeSync } from 'node:fs';
+import { writeSync } from 'node:fs';
 import type { Argv } from 'yargs';
 import { CPU_MODEL_NAMES, CPU_MODELS, type CpuModelName } from '../machine/machine.ts';
 import { loadImage } from '../loader/image.ts';
@@ -15,6 +15,7 @@ import { openTrace } from '../trace/reader.ts';
 import { assemblyOf, recordJson, recordText } from '../trace/show.ts';
 import { TraceWriter } from '../trace/writer.ts';
 import { parseCount, parseRamSize, UsageError } from './options.ts';
+import { refuseOutputOverInput } from './output-file.ts';
 
 const EXIT_OK = 0;
 /** `trace diff` when the traces differ (0 when they are the same). */
@@ -123,10 +124,16 @@ function diff(args: DiffArgs, write: WriteText): number {
   return EXIT_DIFFERENT;
 }
 
+/**
+ * Writes the trace to a temporary file beside -o and renames it over -o only when complete: a failed
+ * import leaves -o as it was. The inputs are checked first (regular files, and not -o).
+ */
 function importQemu(args: ImportArgs): number {
   const cpu = args.cpu as CpuModelName;
   const ramSize = parseRamSize(args.ram);
+  refuseOutputOverInput([{ what: '-o', path: args.output }], [{ what: 'the log', path: args.log }, { what: '--image', path: args.image }]);
   const image = loadImage(args.image, {}, memoryLayout(ramSize));
+  const records = importQemuLog(args.log, image.segments);
   const writer = new TraceWriter(args.output, {
     source: 'qemu',
     cpu,
@@ -136,11 +143,10 @@ function importQemu(args: ImportArgs): number {
     imageSha256: image.sha256 ?? '',
   });
   try {
-    for (const rec of importQemuLog(args.log, image.segments)) writer.writeInsn(rec);
+    for (const rec of records) writer.writeInsn(rec);
     writer.close();
   } catch (error) {
     writer.abort();
-    if (statSync(args.output).isFile()) unlinkSync(args.output); // never a device such as /dev/null
     throw error;
   }
   return EXIT_OK;

@@ -4,6 +4,9 @@
  * with postMessage, finished ones come back through receiveMessageOnPort, and when too many are in flight
  * (or at the end) the writer blocks on an Atomics counter the worker bumps. Chunks come back in the order
  * they went in, so the file is the same bytes as with in-thread compression.
+ *
+ * A chunk the worker cannot compress comes back as an error message, and a worker that ends (it should
+ * not) says so in the shared counter: either way the writer gets a CompressionError instead of waiting.
  */
 import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads';
 
@@ -13,13 +16,25 @@ const { deflateRawSync, crc32 } = require('node:zlib');
 const { port, done, level } = workerData;
 const counter = new Int32Array(done);
 port.on('message', (data) => {
-  const stored = deflateRawSync(data, { level });
-  port.postMessage({ stored, crc: crc32(data) }, [stored.buffer]);
+  try {
+    const stored = deflateRawSync(data, { level });
+    port.postMessage({ stored, crc: crc32(data) }, [stored.buffer]);
+  } catch (error) {
+    port.postMessage({ error: String(error && error.message || error).split('\\n')[0] });
+  }
+  Atomics.add(counter, 0, 1);
+  Atomics.notify(counter, 0);
+});
+process.on('exit', () => {
+  Atomics.store(counter, 1, 1);
   Atomics.add(counter, 0, 1);
   Atomics.notify(counter, 0);
 });
 parentPort.once('message', () => port.close());
 `;
+
+/** The worker could not compress a chunk, or is gone: one line saying why. */
+export class CompressionError extends Error {}
 
 /** Chunks in flight before the writer waits: bounds memory if compression falls behind. */
 const MAX_IN_FLIGHT = 8;
@@ -32,8 +47,10 @@ export interface CompressedChunk {
 export class ChunkCompressor {
   private readonly worker: Worker;
   private readonly port: MessagePort;
-  private readonly done = new Int32Array(new SharedArrayBuffer(4));
+  /** [0]: chunks the worker has finished (bumped once more when it ends); [1]: 1 once it has ended. */
+  private readonly done = new Int32Array(new SharedArrayBuffer(8));
   private submitted = 0;
+  private closed = false;
   private received = 0;
 
   constructor(level: number) {
@@ -58,6 +75,8 @@ export class ChunkCompressor {
   }
 
   close(): void {
+    if (this.closed) return;
+    this.closed = true;
     this.worker.postMessage('close');
     this.port.close();
     void this.worker.terminate();
@@ -66,15 +85,23 @@ export class ChunkCompressor {
   /** Returns finished chunks, waiting until at least `atLeast` have been received in all. */
   private collect(atLeast: number): CompressedChunk[] {
     const out: CompressedChunk[] = [];
+    let lastLook = false;
     for (;;) {
       const message = receiveMessageOnPort(this.port);
       if (message !== undefined) {
-        const m = message.message as { stored: Uint8Array; crc: number };
+        const m = message.message as { stored: Uint8Array; crc: number } | { error: string };
+        if ('error' in m) throw new CompressionError(m.error);
         out.push({ stored: new Uint8Array(m.stored.buffer, m.stored.byteOffset, m.stored.byteLength), crc: m.crc });
         this.received++;
         continue;
       }
       if (this.received >= atLeast) return out;
+      if (Atomics.load(this.done, 1) !== 0) {
+        // The worker ended: what it sent before that is already in the port, so one more look settles it.
+        if (lastLook) throw new CompressionError('the compression thread ended');
+        lastLook = true;
+        continue;
+      }
       // The next chunk is still being compressed: sleep until the worker finishes one.
       const finished = Atomics.load(this.done, 0);
       if (finished <= this.received) Atomics.wait(this.done, 0, finished, 1000);

@@ -9,6 +9,9 @@
  *     varint (1–8 bytes). Slower, so it stays off the per-register path.
  */
 
+import { CPU_MODEL_NAMES } from '../cpu/models.ts';
+import { RAM_SIZES_MIB } from '../soc/board.ts';
+
 /** First 8 bytes of every trace file: a high first byte keeps text tools from taking it for text. */
 export const FILE_MAGIC = Uint8Array.of(0x89, 0x48, 0x53, 0x54, 0x52, 0x41, 0x43, 0x45); // \x89 H S T R A C E
 /** Last 8 bytes of a finished trace file: the footer's own check that the index was written. */
@@ -56,6 +59,50 @@ export class TraceFileError extends Error {
     super(`${file}: ${problem}`);
     this.name = 'TraceFileError';
   }
+}
+
+/** Header JSON longer than this is not a handset header (the real ones are about 200 bytes). */
+export const MAX_HEADER_JSON = 64 * 1024;
+/** The core clocks the CLI accepts (--clock 1 to 2000 MHz), in Hz. */
+export const MIN_CLOCK_HZ = 1_000_000;
+export const MAX_CLOCK_HZ = 2_000_000_000;
+/** The header JSON fields, in the order the writer writes them. */
+export const HEADER_FIELDS = ['source', 'cpu', 'clockHz', 'ramSize', 'timing', 'imageSha256'] as const;
+
+/**
+ * What is wrong with a trace header's fields (undefined: nothing): every field present, of its type and
+ * one of the values handset can produce; no unknown fields (version 1 also had `commandLine`, an array of
+ * strings). `version` is the file's format version (the u16 before the JSON).
+ */
+export function headerProblem(fields: unknown, version: number): string | undefined {
+  if (!Number.isInteger(version) || version < 1 || version > FORMAT_VERSION) return `unknown format version ${version}`;
+  if (typeof fields !== 'object' || fields === null || Array.isArray(fields)) return 'not a JSON object';
+  const h = fields as Record<string, unknown>;
+  const known: readonly string[] = version === 1 ? [...HEADER_FIELDS, 'commandLine'] : HEADER_FIELDS;
+  const unknown = Object.keys(h).find((key) => !known.includes(key));
+  if (unknown !== undefined) return `unknown field ${JSON.stringify(unknown)}`;
+  const missing = known.find((key) => !(key in h));
+  if (missing !== undefined) return `no ${missing}`;
+  const show = (v: unknown) => {
+    const text = JSON.stringify(v) ?? String(v);
+    return text.length > 40 ? `${text.slice(0, 37)}...` : text;
+  };
+  if (h.source !== 'handset' && h.source !== 'qemu') return `source ${show(h.source)}: not handset or qemu`;
+  if (!(CPU_MODEL_NAMES as readonly unknown[]).includes(h.cpu)) return `cpu ${show(h.cpu)}: not one of ${CPU_MODEL_NAMES.join(', ')}`;
+  if (!(Number.isInteger(h.clockHz) && (h.clockHz as number) >= MIN_CLOCK_HZ && (h.clockHz as number) <= MAX_CLOCK_HZ)) {
+    return `clockHz ${show(h.clockHz)}: not a whole number of Hz from ${MIN_CLOCK_HZ} to ${MAX_CLOCK_HZ}`;
+  }
+  if (!RAM_SIZES_MIB.some((mib) => h.ramSize === mib * 1024 * 1024)) {
+    return `ramSize ${show(h.ramSize)}: not one of ${RAM_SIZES_MIB.map((mib) => mib * 1024 * 1024).join(', ')}`;
+  }
+  if (h.timing !== 'fast' && h.timing !== 'cycle') return `timing ${show(h.timing)}: not fast or cycle`;
+  if (typeof h.imageSha256 !== 'string' || !/^(?:[0-9a-f]{64})?$/.test(h.imageSha256)) {
+    return `imageSha256 ${show(h.imageSha256)}: not 64 lower-case hex digits or empty`;
+  }
+  if (version === 1 && !(Array.isArray(h.commandLine) && h.commandLine.every((a) => typeof a === 'string'))) {
+    return 'commandLine: not an array of strings';
+  }
+  return undefined;
 }
 
 /** The byte length of an encoding: 4 for ARM and for a Thumb BL/BLX pair, 2 for other Thumb. */

@@ -18,8 +18,12 @@
  *   - r15 is never a change (the next record's pc is it) and there is no spsr;
  *   - a PC outside the image's loaded bytes (code copied or remapped at run time) gets encoding 0;
  *   - cycles are instruction counts (QEMU has no cycle model: the header says timing 'fast').
+ *
+ * The log must be a regular file (checked before anything is read: a FIFO or a device is refused), and a
+ * line longer than MAX_LINE_BYTES is refused with its number, so any input costs bounded memory.
  */
-import { closeSync, openSync, readSync } from 'node:fs';
+import { closeSync, readSync } from 'node:fs';
+import { checkRegularFile, openRegularFile } from './files.ts';
 import type { Segment } from '../loader/types.ts';
 import { TraceFileError } from './format.ts';
 import { REG_NAMES, type InsnRecord } from './records.ts';
@@ -44,8 +48,21 @@ interface Block {
   values: Uint32Array; // r0..r15, cpsr at 16
 }
 
-/** Reads the log and yields one record per instruction that ran. Errors name the log and the line. */
-export function* importQemuLog(logPath: string, segments: readonly Segment[]): Generator<InsnRecord> {
+/** The longest log line accepted (QEMU's are under 100 bytes; a Trace line ends with a symbol name). */
+export const MAX_LINE_BYTES = 64 * 1024;
+
+/**
+ * The records of the log, one per instruction that ran. The log is checked to be a regular file now;
+ * reading it, as the records are taken, throws TraceFileErrors naming the log and the line.
+ */
+export function importQemuLog(logPath: string, segments: readonly Segment[]): Generator<InsnRecord> {
+  checkRegularFile(logPath, (problem) => {
+    throw new TraceFileError(logPath, problem);
+  });
+  return readLog(logPath, segments);
+}
+
+function* readLog(logPath: string, segments: readonly Segment[]): Generator<InsnRecord> {
   const lines = new LineReader(logPath);
   const encodingAt = encodingReader(segments);
   let pending: Block | undefined;
@@ -146,27 +163,31 @@ class LineReader {
   private lineNumber = 0;
 
   constructor(private readonly path: string) {
-    try {
-      this.fd = openSync(path, 'r');
-    } catch (error) {
-      const code = (error as NodeJS.ErrnoException).code;
-      throw new TraceFileError(path, code === 'ENOENT' ? 'no such file' : `cannot read file (${code ?? String(error)})`);
-    }
+    this.fd = openRegularFile(path, (problem) => {
+      throw new TraceFileError(path, problem);
+    });
   }
 
   next(): string | undefined {
-    for (;;) {
-      const end = this.text.indexOf('\n', this.start);
+    for (let searched = this.start; ; ) {
+      const end = this.text.indexOf('\n', searched);
       if (end >= 0 || (this.eof && this.start < this.text.length)) {
         const stop = end >= 0 ? end : this.text.length;
+        if (stop - this.start > MAX_LINE_BYTES) this.tooLong();
         const line = this.text.slice(this.start, stop);
         this.start = stop + 1;
         this.lineNumber++;
         return line.endsWith('\r') ? line.slice(0, -1) : line;
       }
       if (this.eof) return undefined;
+      if (this.text.length - this.start > MAX_LINE_BYTES) this.tooLong();
+      searched = this.text.length - this.start; // where the unsearched bytes start after fill()
       this.fill();
     }
+  }
+
+  private tooLong(): never {
+    throw new TraceFileError(this.path, `line ${this.lineNumber + 1}: longer than ${MAX_LINE_BYTES} bytes (not a QEMU log?)`);
   }
 
   /** Throws a TraceFileError about the line just read. */

@@ -3,7 +3,7 @@
  * index; records(from) then reads only the chunks from the one holding instruction `from` on, each
  * decoded from its own keyframe. Every way a file can be bad becomes a TraceFileError naming it.
  */
-import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { closeSync, fstatSync, readSync } from 'node:fs';
 import { crc32, inflateRawSync } from 'node:zlib';
 import {
   applyStatusDelta,
@@ -18,6 +18,7 @@ import {
   FOOTER_MAGIC,
   FOOTER_SIZE,
   FORMAT_VERSION,
+  headerProblem,
   INDEX_ENTRY_SIZE,
   INSN_CYCLES,
   INSN_INDEX_JUMP,
@@ -28,10 +29,12 @@ import {
   INSN_WIDE,
   KEYFRAME_SIZE,
   MalformedData,
+  MAX_HEADER_JSON,
   TraceFileError,
   UART_DIRECTIONS,
   unzigzag32,
 } from './format.ts';
+import { describeFsError, openRegularFile } from './files.ts';
 import { REG_NAMES, type EventRecord, type InsnRecord, type TraceHeader, type TraceRecord } from './records.ts';
 
 export interface TraceFile {
@@ -71,18 +74,11 @@ export function openTrace(path: string): TraceFile {
   }
 }
 
+/** Opens a trace file, refusing anything but a regular file before it could block (a FIFO) or never end. */
 function openForReading(path: string): number {
-  let fd: number;
-  try {
-    fd = openSync(path, 'r');
-  } catch (error) {
-    throw new TraceFileError(path, describeFsError(error));
-  }
-  if (!fstatSync(fd).isFile()) {
-    closeSync(fd);
-    throw new TraceFileError(path, 'not a regular file');
-  }
-  return fd;
+  return openRegularFile(path, (problem) => {
+    throw new TraceFileError(path, problem);
+  });
 }
 
 function readLayout(path: string, fd: number): TraceFile {
@@ -101,6 +97,7 @@ function readLayout(path: string, fd: number): TraceFile {
     throw new TraceFileError(path, `trace format version ${version} is newer than this handset reads (${FORMAT_VERSION})`);
   }
   if (version === 0) throw new TraceFileError(path, 'corrupt trace (format version 0)');
+  if (headerLength > MAX_HEADER_JSON) throw new TraceFileError(path, `corrupt trace header (${headerLength} bytes long)`);
   const dataStart = FILE_HEADER_SIZE + headerLength;
   if (dataStart + FOOTER_SIZE > size) throw new TraceFileError(path, 'truncated trace (ends inside the trace header)');
   const header = parseHeader(path, version, readAt(path, fd, FILE_HEADER_SIZE, headerLength));
@@ -109,24 +106,15 @@ function readLayout(path: string, fd: number): TraceFile {
 }
 
 function parseHeader(path: string, version: number, bytes: Uint8Array): TraceHeader {
-  let fields: Record<string, unknown>;
+  let fields: unknown;
   try {
-    fields = JSON.parse(Buffer.from(bytes).toString('utf8')) as Record<string, unknown>;
+    fields = JSON.parse(Buffer.from(bytes).toString('utf8'));
   } catch {
     throw new TraceFileError(path, 'corrupt trace header (not JSON)');
   }
-  const ok =
-    typeof fields === 'object' &&
-    fields !== null &&
-    (fields.source === 'handset' || fields.source === 'qemu') &&
-    typeof fields.cpu === 'string' &&
-    typeof fields.clockHz === 'number' &&
-    typeof fields.ramSize === 'number' &&
-    (fields.timing === 'fast' || fields.timing === 'cycle') &&
-    typeof fields.imageSha256 === 'string' &&
-    // Version 1 also held the command line that wrote the trace; it is checked, then dropped.
-    (version !== 1 || (Array.isArray(fields.commandLine) && fields.commandLine.every((a) => typeof a === 'string')));
-  if (!ok) throw new TraceFileError(path, 'corrupt trace header (missing or mistyped fields)');
+  const problem = headerProblem(fields, version);
+  if (problem !== undefined) throw new TraceFileError(path, `corrupt trace header (${problem})`);
+  // Version 1 also held the command line that wrote the trace: checked, then dropped.
   const { source, cpu, clockHz, ramSize, timing, imageSha256 } = fields as Omit<TraceHeader, 'version'>;
   return { version, source, cpu, clockHz, ramSize, timing, imageSha256 };
 }
@@ -353,7 +341,7 @@ function readAt(path: string, fd: number, position: number, length: number): Uin
     try {
       n = readSync(fd, bytes, done, length - done, position + done);
     } catch (error) {
-      throw new TraceFileError(path, describeFsError(error));
+      throw new TraceFileError(path, describeFsError(error, 'read'));
     }
     if (n === 0) throw new TraceFileError(path, 'truncated trace (the file ended while reading it)');
     done += n;
@@ -363,12 +351,4 @@ function readAt(path: string, fd: number, position: number, length: number): Uin
 
 function startsWith(bytes: Uint8Array, prefix: Uint8Array): boolean {
   return bytes.length >= prefix.length && prefix.every((b, k) => bytes[k] === b);
-}
-
-function describeFsError(error: unknown): string {
-  const code = (error as NodeJS.ErrnoException).code;
-  if (code === 'ENOENT') return 'no such file';
-  if (code === 'EISDIR') return 'is a directory, not a trace file';
-  const message = error instanceof Error ? error.message : String(error);
-  return `cannot read file (${message.split(', ')[0]})`;
 }

@@ -2,10 +2,17 @@
  * Writes a trace file (docs/trace-format.md): records go into a chunk buffer, delta-encoded against the
  * running state; every `chunkInstructions` instructions the chunk is compressed and appended, and close()
  * appends the chunk index and the footer. The per-instruction path allocates nothing.
+ *
+ * A trace written to a path streams into a temporary file that close() renames over the path
+ * (src/trace/files.ts), so the path only ever holds a complete trace. The first failure to write or
+ * compress (a full disk, a file size limit) throws one error naming the file and the reason, removes the
+ * temporary file, and is thrown again by every later call: whatever the caller does next, that one error
+ * is what it sees.
  */
-import { closeSync, openSync, writeSync } from 'node:fs';
+import { writeSync } from 'node:fs';
 import { crc32 } from 'node:zlib';
-import { ChunkCompressor, type CompressedChunk } from './chunk-compressor.ts';
+import { ChunkCompressor, CompressionError, type CompressedChunk } from './chunk-compressor.ts';
+import { describeFsError, OutputFile, OutputFileError } from './files.ts';
 import {
   ByteWriter,
   DEFAULT_CHUNK_INSTRUCTIONS,
@@ -19,6 +26,8 @@ import {
   FOOTER_MAGIC,
   FOOTER_SIZE,
   FORMAT_VERSION,
+  HEADER_FIELDS,
+  headerProblem,
   INDEX_ENTRY_SIZE,
   INSN_CYCLES,
   INSN_INDEX_JUMP,
@@ -39,7 +48,10 @@ import { REG_INDEX, REG_NAMES, type EventRecord, type InsnRecord, type RegName, 
 /** What a producer says about its trace. `version` is ignored: the writer writes its own format version. */
 export type TraceHeaderFields = Omit<TraceHeader, 'version'> & { version?: number };
 
-/** A path to create (replaced if it exists), or a file descriptor open for writing at its start. */
+/**
+ * A path to create (replaced when the trace is complete, untouched if it never is), or a file descriptor
+ * open for writing at its start (written as the trace goes; the caller closes it).
+ */
 export type TraceSink = string | number;
 
 export interface TraceWriterOptions {
@@ -65,8 +77,10 @@ interface ChunkEntry {
 
 export class TraceWriter {
   private readonly name: string;
-  private readonly fd: number;
-  private readonly ownsFd: boolean;
+  /** Where the bytes go: a file this writer creates, or the caller's file descriptor. */
+  private readonly output: OutputFile | number;
+  /** The first write or compression failure: every later call throws it. */
+  private failure: Error | undefined;
   private readonly chunkLimit: number;
   private readonly level: number;
   private readonly chunk = new ByteWriter(1 << 18);
@@ -98,15 +112,21 @@ export class TraceWriter {
     if (!(Number.isInteger(this.chunkLimit) && this.chunkLimit >= 1 && this.chunkLimit <= 0xffffffff)) {
       throw new RangeError(`chunkInstructions ${this.chunkLimit}: need a whole number from 1 to 2^32-1`);
     }
+    if (!(Number.isInteger(this.level) && this.level >= 0 && this.level <= 9)) {
+      throw new RangeError(`compressionLevel ${this.level}: need a whole number from 0 to 9`);
+    }
+    const fields = Object.fromEntries(HEADER_FIELDS.map((key) => [key, header[key]]));
+    const problem = headerProblem(fields, FORMAT_VERSION);
+    if (problem !== undefined) throw new RangeError(`bad trace header: ${problem}`);
     this.name = typeof sink === 'string' ? sink : `file descriptor ${sink}`;
-    this.ownsFd = typeof sink === 'string';
-    this.fd = typeof sink === 'string' ? this.io(() => openSync(sink, 'w')) : sink;
+    this.output = typeof sink === 'string' ? new OutputFile(sink) : sink;
     this.compressor = new ChunkCompressor(this.level);
     this.writeFileHeader(header);
     this.startChunk();
   }
 
   writeInsn(rec: InsnRecord): void {
+    if (this.failure !== undefined) throw this.failure;
     const i = rec.i;
     if (!(i > this.lastIndex && Number.isSafeInteger(i)) || rec.pc >>> 0 !== rec.pc || rec.insn >>> 0 !== rec.insn) {
       throw new RangeError(`${this.name}: bad instruction record after index ${this.lastIndex}: ${JSON.stringify(rec)}`);
@@ -119,6 +139,7 @@ export class TraceWriter {
    * register REG_NAMES[k], whose new value is `values[k]`.
    */
   writeInsnFields(i: number, cycle: number, pc: number, insn: number, thumb: boolean, mode: number, mask: number, values: ArrayLike<number>): void {
+    if (this.failure !== undefined) throw this.failure;
     if (!(i > this.lastIndex)) throw new RangeError(`${this.name}: instruction ${i} after index ${this.lastIndex}`);
     const changed = this.changed;
     for (let m = mask; m !== 0; m &= m - 1) {
@@ -198,6 +219,7 @@ export class TraceWriter {
   }
 
   writeEvent(ev: EventRecord): void {
+    if (this.failure !== undefined) throw this.failure;
     const out = this.chunk;
     out.reserve(64);
     out.u8(EVENT_TAG | EVENT_CODES[ev.kind]);
@@ -240,26 +262,30 @@ export class TraceWriter {
     }
   }
 
-  /** Writes the last chunk, the index and the footer, and closes the file if the writer opened it. */
+  /**
+   * Writes the last chunk, the index and the footer; a trace written to a path then replaces that path.
+   * After a failure, throws it again.
+   */
   close(): void {
+    if (this.failure !== undefined) throw this.failure;
     if (this.closed) return;
+    this.flushChunk();
+    this.appendCompressed(this.guard(() => this.compressor.finish()));
+    this.writeIndexAndFooter();
     this.closed = true;
-    try {
-      this.flushChunk();
-      this.appendCompressed(this.compressor.finish());
-      this.writeIndexAndFooter();
-    } finally {
-      this.compressor.close();
-      if (this.ownsFd) this.io(() => closeSync(this.fd));
-    }
+    this.compressor.close();
+    if (typeof this.output !== 'number') this.guard(() => (this.output as OutputFile).commit());
   }
 
-  /** Stops without the index and footer: the file stays unfinished, and the reader refuses it. */
+  /**
+   * Stops without the index and footer. A trace written to a path is thrown away (the path keeps what it
+   * held before); on a file descriptor the file stays unfinished, and the reader refuses it.
+   */
   abort(): void {
     if (this.closed) return;
     this.closed = true;
     this.compressor.close();
-    if (this.ownsFd) this.io(() => closeSync(this.fd));
+    if (typeof this.output !== 'number') this.output.discard();
   }
 
   /** Puts the record's register values into `changed` and returns the mask of registers it names. */
@@ -340,7 +366,7 @@ export class TraceWriter {
     const data = out.bytes.subarray(0, end);
     // Offset, stored length and CRC are known when the compressed bytes come back (chunks stay in order).
     this.chunks.push({ offset: 0, storedLength: 0, dataLength: data.length, firstIndex, firstCycle: this.chunkFirstCycle, instructions: this.chunkInsns, crc: 0 });
-    this.appendCompressed(this.compressor.submit(data));
+    this.appendCompressed(this.guard(() => this.compressor.submit(data)));
   }
 
   /** Appends chunks that came back from the compressor, filling in their index entries. */
@@ -374,18 +400,36 @@ export class TraceWriter {
   }
 
   private append(bytes: Uint8Array): void {
-    let done = 0;
-    while (done < bytes.length) done += this.io(() => writeSync(this.fd, bytes, done));
+    const output = this.output;
+    this.guard(() => {
+      if (typeof output !== 'number') return output.write(bytes);
+      for (let done = 0; done < bytes.length; ) done += writeSync(output, bytes, done, bytes.length - done);
+    });
     this.fileOffset += bytes.length;
   }
 
-  /** Runs a file operation; a failure becomes a TraceFileError naming the file. */
-  private io<T>(operation: () => T): T {
+  /**
+   * Runs a write or compression step. Its failure fails the writer: the compressor stops, a file this
+   * writer created is removed, and the error (one line naming the file) is thrown now and by every later call.
+   */
+  private guard<T>(step: () => T): T {
     try {
-      return operation();
+      return step();
     } catch (error) {
-      const message = error instanceof Error ? error.message.split(', ')[0] : String(error);
-      throw new TraceFileError(this.name, `cannot write the trace (${message})`);
+      if (this.failure === undefined) {
+        this.failure =
+          error instanceof OutputFileError || error instanceof TraceFileError
+            ? error
+            : error instanceof CompressionError
+              ? new TraceFileError(this.name, `cannot compress the trace (${error.message})`)
+              : typeof (error as NodeJS.ErrnoException).code === 'string'
+                ? new OutputFileError(this.name, `cannot write (${describeFsError(error)})`)
+                : (error as Error);
+        this.closed = true;
+        this.compressor.close();
+        if (typeof this.output !== 'number') this.output.discard();
+      }
+      throw this.failure;
     }
   }
 }

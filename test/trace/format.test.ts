@@ -179,3 +179,74 @@ t.test('the writer refuses records out of order and bad register values', async 
   t.throws(() => writer.writeInsn({ ...insn, i: 2, regs: { r0: 2 ** 32 } }), RangeError, 'a register value beyond 32 bits');
   writer.close();
 });
+
+t.test('a trace written to a path appears only when closed; abort leaves what was there', async (t) => {
+  const { readdirSync } = await import('node:fs');
+  const sub = join(dir, 'atomic');
+  mkdirSync(sub);
+  const path = join(sub, 'out.trace');
+  writeFileSync(path, 'the earlier file');
+  const insns = instructionsOf(stream).slice(0, 300);
+  const writer = new TraceWriter(path, HEADER, { chunkInstructions: 50 });
+  for (const r of insns) writer.writeInsn(r);
+  t.equal(readFileSync(path, 'latin1'), 'the earlier file', 'untouched while the trace is written');
+  t.strictSame(readdirSync(sub).sort(), ['.out.trace.' + process.pid + '.tmp', 'out.trace'], 'the trace goes to a temporary file beside it');
+  writer.close();
+  t.strictSame([...openTrace(path).records()], insns, 'close renames the whole trace over it');
+  t.strictSame(readdirSync(sub), ['out.trace']);
+  const aborted = new TraceWriter(path, HEADER, { chunkInstructions: 50 });
+  for (const r of insns) aborted.writeInsn(r);
+  aborted.abort();
+  t.strictSame([...openTrace(path).records()], insns, 'abort keeps the file that was there');
+  t.strictSame(readdirSync(sub), ['out.trace'], 'and removes the temporary file');
+});
+
+t.test('the first write failure is thrown by every later call, never a different error', async (t) => {
+  const { openSync, closeSync } = await import('node:fs');
+  const fd = openSync(join(dir, 'failing.trace'), 'w');
+  const writer = new TraceWriter(fd, HEADER, { chunkInstructions: 4 });
+  closeSync(fd); // every write from now on fails (EBADF)
+  const insns = instructionsOf(stream);
+  let failure: unknown;
+  try {
+    for (const r of insns.slice(0, 100)) writer.writeInsn(r);
+  } catch (e) {
+    failure = e;
+  }
+  t.match(failure, { message: `file descriptor ${fd}: cannot write (EBADF: bad file descriptor)` });
+  // A caller that goes on (the recorder hands over records again) sees the same error, not a RangeError.
+  t.throws(() => writer.writeInsn(insns[0]!), failure as Error);
+  t.equal(thrownBy(() => writer.writeInsn(insns[0]!)), failure, 'the same error object');
+  t.equal(thrownBy(() => writer.writeEvent({ kind: 'uart', port: 'uart0', direction: 'tx', byte: 65, i: 0, cycle: 0 })), failure);
+  t.equal(thrownBy(() => writer.close()), failure, 'close throws it too');
+  writer.abort();
+});
+
+t.test('a chunk the compression thread cannot compress is one line, not a hang', async (t) => {
+  const { ChunkCompressor, CompressionError } = await import('../../src/trace/chunk-compressor.ts');
+  const compressor = new ChunkCompressor(42); // zlib refuses the level: the worker's deflate throws
+  const error = thrownBy(() => {
+    compressor.submit(new Uint8Array(100));
+    compressor.finish();
+  });
+  compressor.close();
+  t.type(error, CompressionError);
+  t.match((error as Error).message, /level/);
+  t.notMatch((error as Error).message, /\n/, 'one line');
+  t.throws(() => new TraceWriter(join(dir, 'level.trace'), HEADER, { compressionLevel: 42 }), RangeError, 'the writer checks the level itself');
+});
+
+t.test('the writer refuses a header the reader would refuse', async (t) => {
+  t.throws(() => new TraceWriter(join(dir, 'z80.trace'), { ...HEADER, cpu: 'z80' }), { name: 'RangeError', message: /cpu "z80"/ });
+  t.throws(() => new TraceWriter(join(dir, 'clock.trace'), { ...HEADER, clockHz: -1 }), { name: 'RangeError', message: /clockHz -1/ });
+});
+
+/** The error `run` throws (undefined when it throws nothing). */
+function thrownBy(run: () => unknown): unknown {
+  try {
+    run();
+  } catch (e) {
+    return e;
+  }
+  return undefined;
+}
