@@ -18,13 +18,15 @@ import { TraceFileError } from '../trace/format.ts';
 import { registerTraceCommands } from './trace-commands.ts';
 import type { Logger } from '../soc/device.ts';
 import {
+  checkArguments,
+  type OptionTable,
   parseAddress,
   parseAddressRange,
   parseClockMhz,
   parseCount,
   parseLogClasses,
   parseRamSize,
-  parseTracePoint,
+  parseTraceWindow,
   UsageError,
 } from './options.ts';
 import { BufferedWriter, stdinInput } from './stdio.ts';
@@ -58,16 +60,12 @@ interface BootArgs {
 
 /** --trace options into recorder options (windows by instruction index or cycle, an address range). */
 function traceOptions(args: BootArgs) {
-  const from = args['trace-from'] !== undefined ? parseTracePoint('--trace-from', args['trace-from']) : {};
-  const to = args['trace-to'] !== undefined ? parseTracePoint('--trace-to', args['trace-to']) : {};
-  if (args.trace === undefined && (args['trace-from'] ?? args['trace-to'] ?? args['trace-range']) !== undefined) {
-    throw new UsageError('--trace-from, --trace-to and --trace-range need --trace FILE');
+  if (args.trace === undefined) {
+    const option = (['trace-mem', 'trace-from', 'trace-to', 'trace-range'] as const).find((o) => args[o] !== undefined && args[o] !== false);
+    if (option !== undefined) throw new UsageError(`--${option} needs --trace FILE`);
   }
   return {
-    fromIndex: from.index,
-    fromCycle: from.cycle,
-    toIndex: to.index,
-    toCycle: to.cycle,
+    ...parseTraceWindow(args['trace-from'], args['trace-to']),
     addressRange: args['trace-range'] !== undefined ? parseAddressRange('--trace-range', args['trace-range']) : undefined,
     memory: args['trace-mem'],
   };
@@ -126,6 +124,9 @@ function boot(args: BootArgs): number {
   if (args.restore !== undefined && args.image !== undefined) throw new UsageError('give an image or --restore FILE, not both');
   if (args.restore === undefined && args.image === undefined) throw new UsageError('boot needs an image (or --restore FILE)');
   if ((args['save-at'] === undefined) !== (args.save === undefined)) throw new UsageError('--save-at CYCLES and --save FILE go together');
+  for (const option of ['load-addr', 'entry'] as const) {
+    if (args.restore !== undefined && args[option] !== undefined) throw new UsageError(`--${option} is for an image, not --restore (the snapshot holds the machine)`);
+  }
   // --restore S --save S is fine: the snapshot is read whole before any is written.
   refuseOutputOverInput(
     [{ what: '--trace', path: args.trace }, { what: '--save', path: args.save }],
@@ -191,9 +192,13 @@ function boot(args: BootArgs): number {
     }
     // Host time is read only here, for the --stats report; the emulation never sees it.
     const started = process.hrtime.bigint();
-    let outcome: RunOutcome;
+    let outcome: RunOutcome | undefined;
+    let cpuError: CpuError | MachineError | undefined;
     try {
       outcome = runSaving(machine, limits, saveAt, args.save, () => stdout.flush());
+    } catch (error) {
+      if (!(error instanceof CpuError || error instanceof MachineError)) throw error;
+      cpuError = error; // the emulated CPU cannot go on: its line, then --stats
     } finally {
       try {
         recorder?.finish(); // a failed trace throws here: the console still gets all the run printed
@@ -203,7 +208,13 @@ function boot(args: BootArgs): number {
       }
     }
     const hostMs = Number(process.hrtime.bigint() - started) / 1e6;
-    const status = exitStatus(machine, outcome, limits);
+    let status: number;
+    if (cpuError !== undefined) {
+      process.stderr.write(`handset: ${cpuError.message}\n`);
+      status = EXIT_EMULATION;
+    } else {
+      status = exitStatus(machine, outcome!, limits);
+    }
     if (args.stats) {
       const mips = hostMs > 0 ? machine.instructions / hostMs / 1000 : 0;
       const cpi = timing === 'cycle' && machine.instructions > 0 ? ` cpi=${(machine.cycles / machine.instructions).toFixed(3)}` : '';
@@ -282,23 +293,23 @@ export function main(argv: string[]): void {
       (y) =>
         y
           .positional('image', { type: 'string', describe: 'ELF32 ARM executable or raw binary' })
-          .option('cpu', { choices: CPU_MODEL_NAMES, describe: 'CPU core model [default: arm926]' })
+          .option('cpu', { type: 'string', choices: CPU_MODEL_NAMES, describe: 'CPU core model [default: arm926]' })
           .option('ram', { type: 'string', describe: 'RAM size: 128M, 192M or 256M [default: 128M]' })
           .option('clock', {
             type: 'string',
             describe: `core clock in MHz (default per CPU: ${CPU_MODEL_NAMES.map((n) => `${n} ${CPU_MODELS[n].defaultMhz}`).join(', ')})`,
           })
-          .option('load-addr', { type: 'string', describe: 'load address of a raw image (decimal or 0x hex)' })
+          .option('load-addr', { type: 'string', describe: 'load address of a raw image (decimal or 0x hex; 4-byte aligned, 2 for a Thumb entry)' })
           .option('entry', { type: 'string', describe: 'entry point (default: ELF entry or raw load address; bit 0 = Thumb)' })
-          .option('max-insns', { type: 'string', describe: 'stop after N instructions (exit 124)' })
+          .option('max-insns', { type: 'string', describe: 'stop after N instructions (exit 124); N as 1000000, 1_000_000 or 1e6' })
           .option('max-cycles', { type: 'string', describe: 'stop after N cycles of virtual time (exit 124)' })
           .option('stats', { type: 'boolean', default: false, describe: 'print instructions, cycles and speed on stderr at the end' })
           .option('log', { type: 'string', describe: 'comma-separated log classes: guest-errors, unimp' })
-          .option('timing', { choices: ['fast', 'cycle'], describe: 'fast: 1 cycle per instruction; cycle: per-core cost tables (docs/timing.md) [default: fast]' })
+          .option('timing', { type: 'string', choices: ['fast', 'cycle'], describe: 'fast: 1 cycle per instruction; cycle: per-core cost tables (docs/timing.md) [default: fast]' })
           .option('trace', { type: 'string', describe: 'record an instruction trace to FILE (docs/trace-format.md)' })
           .option('trace-mem', { type: 'boolean', default: false, describe: 'with --trace: also record data memory accesses' })
           .option('trace-from', { type: 'string', describe: 'with --trace: start at instruction index N, or at cycle Nc' })
-          .option('trace-to', { type: 'string', describe: 'with --trace: stop before instruction index N, or cycle Nc' })
+          .option('trace-to', { type: 'string', describe: 'with --trace: stop before instruction index N, or cycle Nc (the kind of --trace-from, above it)' })
           .option('trace-range', { type: 'string', describe: 'with --trace: only instructions at BEGIN <= pc < END (BEGIN-END)' })
           .option('save-at', { type: 'string', describe: 'with --save: write a snapshot when the clock reaches cycle N, then go on' })
           .option('save', { type: 'string', describe: 'with --save-at: the snapshot file (docs/snapshot-format.md)' })
@@ -315,7 +326,10 @@ export function main(argv: string[]): void {
   registerTraceCommands(withBoot, (s) => {
     status = s;
   })
-    .demandCommand(1, 'name a command: handset boot IMAGE, or handset trace show|diff|import-qemu (see --help)')
+    .demandCommand(1, 'name a command: handset boot IMAGE, or handset trace show|diff|import-qemu')
+    .epilogue('Each option is given at most once; a value that starts with "-" is written --option=VALUE.')
+    // Before yargs validates and before any handler: one rule for repeated, valueless and empty options.
+    .middleware(((parsed: Record<string, unknown>, y: { getOptions(): OptionTable }) => checkArguments(argv, parsed, y.getOptions())) as never, true)
     .strict()
     .fail((msg, err) => {
       if (err) throw err;

@@ -14,7 +14,7 @@ import { importQemuLog } from '../trace/qemu-import.ts';
 import { openTrace } from '../trace/reader.ts';
 import { assemblyOf, recordJson, recordText } from '../trace/show.ts';
 import { TraceWriter } from '../trace/writer.ts';
-import { parseCount, parseRamSize, UsageError } from './options.ts';
+import { parseCount, parseIndex, parseRamSize } from './options.ts';
 import { refuseOutputOverInput } from './output-file.ts';
 
 const EXIT_OK = 0;
@@ -85,7 +85,7 @@ export function registerTraceCommands<T>(y: Argv<T>, setStatus: (status: number)
             .positional('log', { type: 'string', demandOption: true, describe: 'qemu-system-arm -singlestep -d exec,cpu,nochain log' })
             .option('image', { type: 'string', demandOption: true, describe: 'the ELF image QEMU ran (encodings are read from it)' })
             .option('output', { alias: 'o', type: 'string', demandOption: true, describe: 'trace file to write' })
-            .option('cpu', { choices: CPU_MODEL_NAMES, default: 'arm926', describe: 'the -cpu QEMU ran (for the header)' })
+            .option('cpu', { type: 'string', choices: CPU_MODEL_NAMES, default: 'arm926', describe: 'the -cpu QEMU ran (for the header)' })
             .option('ram', { type: 'string', default: '128M', describe: 'the -m QEMU ran' })
             .example('tools/qemu-trace firmware/hello.elf hello.log && $0 trace import-qemu hello.log --image firmware/hello.elf -o hello.trace', ''),
         (args) => setStatus(importQemu(args as unknown as ImportArgs)),
@@ -150,14 +150,6 @@ function importQemu(args: ImportArgs): number {
     throw error;
   }
   return EXIT_OK;
-}
-
-/** A whole number from 0 (decimal). */
-function parseIndex(option: string, text: string): number {
-  const digits = text.trim().replaceAll('_', '');
-  const value = /^\d+$/.test(digits) ? Number(digits) : NaN;
-  if (!Number.isSafeInteger(value)) throw new UsageError(`${option} ${text}: need a whole number from 0`);
-  return value;
 }
 
 /** Thrown by the stdout writer when the reader went away (`trace show | head`): output just stops. */

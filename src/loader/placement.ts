@@ -43,10 +43,20 @@ export function resolveEntry(
 ): Pick<LoadedImage, 'entry' | 'thumb'> {
   const thumb = (rawEntry & 1) === 1;
   const entry = thumb ? rawEntry - 1 : rawEntry;
+  // The CPU cannot start at a misaligned PC: ARM instructions are 4-byte aligned (a Thumb entry, bit 0
+  // cleared, is always on the 2-byte boundary Thumb needs).
+  if (!thumb && entry % 4 !== 0) {
+    throw new LoadError(file, `entry point ${hex32(rawEntry)} is not 4-byte aligned (ARM code needs 4; set bit 0 for Thumb)`);
+  }
   if (!segments.some((s) => entry >= s.addr && entry < s.addr + s.memSize)) {
     throw new LoadError(file, `entry point ${hex32(entry)} is not inside any loaded segment`);
   }
   return { entry, thumb };
+}
+
+/** The alignment code at an entry address needs: 2 for a Thumb entry (bit 0 set), else 4 (ARM). */
+export function codeAlignment(rawEntry: number): 2 | 4 {
+  return (rawEntry & 1) === 1 ? 2 : 4;
 }
 
 /** First address after the highest loaded byte. */

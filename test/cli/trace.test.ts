@@ -69,7 +69,7 @@ t.test('bad trace input: one line, exit 2', async (t) => {
     [['trace', 'show', junk], /junk\.trace: /],
     [['trace', 'show', join(dir, 'nope.trace')], /nope\.trace: /],
     [['trace', 'diff', junk, junk], /junk\.trace: /],
-    [['boot', 'firmware/hello.elf', '--trace-from', '10'], /need --trace FILE/],
+    [['boot', 'firmware/hello.elf', '--trace-from', '10'], /--trace-from needs --trace FILE/],
     [['boot', 'firmware/hello.elf', '--trace', join(dir, 'x.trace'), '--trace-from', 'soon'], /--trace-from soon: need an instruction index/],
     [['boot', 'firmware/hello.elf', '--trace', join(dir, 'x.trace'), '--trace-range', '0x100-0x10'], /END must be above BEGIN/],
     [['boot', 'firmware/hello.elf', '--timing', 'slow'], /Invalid values/],

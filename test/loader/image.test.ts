@@ -94,6 +94,23 @@ t.test('rejects raw images without a load address or that do not fit', async (t)
   t.equal(failure(path, { loadAddr: 0, entry: -1 }), `${path}: entry point -1 is not a 32-bit address`);
 });
 
+t.test('the entry and a raw load address are aligned as the code at the entry must be (issue 7, defect 9)', async (t) => {
+  const path = file('aligned.bin', ramp(0x40));
+  t.equal(failure(path, { loadAddr: 2 }), `${path}: load address 0x00000002 is not 4-byte aligned (ARM code needs 4)`);
+  t.equal(failure(path, { loadAddr: 0x8001 }), `${path}: load address 0x00008001 is not 2-byte aligned (Thumb code needs 2)`);
+  t.equal(
+    failure(path, { loadAddr: 0x8000, entry: 0x8006 }),
+    `${path}: entry point 0x00008006 is not 4-byte aligned (ARM code needs 4; set bit 0 for Thumb)`,
+  );
+  t.equal(failure(path, { loadAddr: 0x8002, entry: 0x8004 }), `${path}: load address 0x00008002 is not 4-byte aligned (ARM code needs 4)`);
+  const thumb = loadImage(path, { loadAddr: 0x8002, entry: 0x8007 }, realview);
+  t.same([thumb.entry, thumb.thumb], [0x8006, true], 'Thumb code on a 2-byte boundary');
+  const elf = file('entry.elf', buildElf({ entry: 0x8000, segments: [{ paddr: 0x8000, data: ramp(0x40) }] }));
+  t.equal(failure(elf, { entry: 0x8002 }), `${elf}: entry point 0x00008002 is not 4-byte aligned (ARM code needs 4; set bit 0 for Thumb)`);
+  const misaligned = file('misaligned.elf', buildElf({ entry: 0x8002, segments: [{ paddr: 0x8000, data: ramp(0x40) }] }));
+  t.equal(failure(misaligned), `${misaligned}: entry point 0x00008002 is not 4-byte aligned (ARM code needs 4; set bit 0 for Thumb)`);
+});
+
 t.test('a file too short for ELF magic is a raw image', async (t) => {
   const path = file('short.bin', Uint8Array.of(0x7f, 0x45, 0x4c));
   t.equal(loadImage(path, { loadAddr: 0 }, realview).kind, 'raw');
