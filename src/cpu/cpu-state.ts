@@ -91,6 +91,9 @@ export function loadCpuState(cpu: RegisterFile, s: CpuState): void {
     const v = s.cp15[key(c)];
     if (v !== undefined) cpu.setCp15(...c, v);
   }
+  // Unicorn's TLB caches the translations of the state being replaced (writing TTBR0 or SCTLR from outside
+  // does not flush it): invalidate it as TLBIALL (c8, c7, 0) would, or the old page tables stay in effect.
+  cpu.setCp15(8, 7, 0, 0, 0);
   for (const bank of BANKS) {
     cpu.cpsr = (s.cpsr & ~CPSR.MODE_MASK & ~CPSR.T) | bank.mode;
     const values = s.banked[bank.name];
@@ -98,14 +101,20 @@ export function loadCpuState(cpu: RegisterFile, s: CpuState): void {
     if (bank.spsr) cpu.spsr = values[bank.regs.length];
   }
   cpu.cpsr = s.cpsr;
-  for (let n = 0; n < 16; n++) cpu.setReg(n, s.r[n]);
+  for (let n = 0; n < 15; n++) cpu.setReg(n, s.r[n]);
+  // Unicorn takes the Thumb state from bit 0 of a PC write (clearing CPSR.T when it is 0): give it CPSR.T.
+  cpu.setReg(15, (s.r[15] & ~1) | ((s.cpsr & CPSR.T) !== 0 ? 1 : 0));
   cpu.fpexc = s.vfp.fpexc;
   s.vfp.d.forEach((v, n) => cpu.writeD(n, v));
   cpu.fpscr = s.vfp.fpscr;
 }
 
-/** Checks the shape of a CPU state read from a file; returns a message for the first problem. */
-export function cpuStateProblem(s: unknown): string | undefined {
+/**
+ * Checks the shape of a CPU state read from a file; returns a message for the first problem. `cp15`, when
+ * given, is the CP15 registers the core has (the keys its own saved state has): the state must name exactly
+ * those (a register the core lacks cannot be written; one left out would keep the machine's old value).
+ */
+export function cpuStateProblem(s: unknown, cp15?: readonly string[]): string | undefined {
   const u32 = (v: unknown) => typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= 0xffffffff;
   if (typeof s !== 'object' || s === null) return 'cpu state is not an object';
   const c = s as Partial<CpuState>;
@@ -122,5 +131,11 @@ export function cpuStateProblem(s: unknown): string | undefined {
   if (typeof c.cp15 !== 'object' || c.cp15 === null) return 'cpu.cp15 is missing';
   const known = new Set(CP15.map(key));
   for (const [k, v] of Object.entries(c.cp15)) if (!known.has(k) || !u32(v)) return `cpu.cp15 ${k} is not a known register value`;
+  if (cp15 !== undefined) {
+    const extra = Object.keys(c.cp15).find((k) => !cp15.includes(k));
+    if (extra !== undefined) return `cpu.cp15 ${extra}: this core has no such register`;
+    const missing = cp15.find((k) => !Object.hasOwn(c.cp15!, k));
+    if (missing !== undefined) return `cpu.cp15 ${missing} is missing`;
+  }
   return undefined;
 }

@@ -90,7 +90,7 @@ export function restoreSnapshot(bytes: Uint8Array, parts: MachineParts): RunStat
       throw new SnapshotFileError(`snapshot was taken with ${key} ${String(json.config[key])}, this machine has ${String(mine[key])}`);
     }
   }
-  const problem = cpuStateProblem(json.cpu);
+  const problem = cpuStateProblem(json.cpu, Object.keys(parts.cpu.saveState().cp15));
   if (problem !== undefined) throw new SnapshotFileError(`corrupt snapshot: ${problem}`);
   const blockClock = readBlockClock(json.blockClock);
   const machine = readRunState(json.machine);
@@ -100,6 +100,19 @@ export function restoreSnapshot(bytes: Uint8Array, parts: MachineParts): RunStat
   }
   const { cpu } = parts;
   checked(() => {
+    // All or nothing: the parts that check their state while loading it (clock, devices, personality) go
+    // first and get their previous state back if one of them refuses; RAM and registers, checked above, last.
+    const previous = { clock: parts.clock.save(), board: saveBoard(parts.board), personality: parts.personality.save() };
+    try {
+      parts.clock.load(json.clock);
+      loadBoard(parts.board, json.board);
+      parts.personality.load(json.personality);
+    } catch (e) {
+      parts.clock.load(previous.clock);
+      loadBoard(parts.board, previous.board);
+      parts.personality.load(previous.personality);
+      throw e;
+    }
     let at = 0;
     json.ram.forEach((saved, k) => {
       const keep = new Set(saved.chunks);
@@ -114,9 +127,6 @@ export function restoreSnapshot(bytes: Uint8Array, parts: MachineParts): RunStat
     });
     cpu.loadState(json.cpu);
     cpu.clock.load(blockClock);
-    parts.clock.load(json.clock);
-    loadBoard(parts.board, json.board);
-    parts.personality.load(json.personality);
   });
   return machine;
 }
