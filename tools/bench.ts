@@ -4,7 +4,9 @@
  * better than absolute times. Host time is read here only: this is a measuring tool, not the emulation.
  *
  * Also: the cycle timing mode against fast, and tracing (handset's trace file against QEMU's
- * `-singlestep -d exec,cpu` log) on a shortened copy of the image (cpu_bound_passes patched) in a temp dir.
+ * `-singlestep -d exec,cpu` log) on a shortened copy of the image (cpu_bound_passes patched) in a temp dir;
+ * and snapshots: size, save and restore time of a 128 MiB board near the end of firmware/newlib-demo.elf,
+ * against the time newlib-demo itself takes to run.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, statfsSync } from 'node:fs';
@@ -144,4 +146,61 @@ try {
   }
 } finally {
   rmSync(dir, { recursive: true, force: true });
+}
+
+// snapshots: a 128 MiB board near the end of newlib-demo (all its RAM written, its files still open)
+{
+  const DEMO = 'firmware/newlib-demo.elf';
+  const demo = () => {
+    const machine = new Machine({ cpu: 'arm926', ramSize: RAM, cmdline: DEMO });
+    machine.load(loadImage(DEMO, {}, memoryLayout(RAM)));
+    return machine;
+  };
+  const whole = best(ROUNDS, () => {
+    const machine = demo();
+    try {
+      const start = process.hrtime.bigint();
+      const outcome = machine.run();
+      const elapsed = ms(start);
+      if (outcome.kind !== 'exit') throw new Error(`newlib-demo did not exit: ${JSON.stringify(outcome)}`);
+      return { ms: elapsed, cycles: machine.cycles, insns: machine.instructions };
+    } finally {
+      machine.close();
+    }
+  }, (r) => r.ms);
+  const at = whole.cycles - 1000;
+  const taken = best(ROUNDS, () => {
+    const machine = demo();
+    try {
+      machine.run({ maxCycles: at });
+      const start = process.hrtime.bigint();
+      const bytes = machine.snapshot();
+      return { ms: ms(start), bytes, cycles: machine.cycles };
+    } finally {
+      machine.close();
+    }
+  }, (r) => r.ms);
+  // Into a fresh machine (as `boot --restore` does), then once more into the same machine (warm).
+  const restored = best(ROUNDS, () => {
+    const machine = new Machine({ cpu: 'arm926', ramSize: RAM, cmdline: DEMO });
+    try {
+      let start = process.hrtime.bigint();
+      machine.restore(taken.bytes);
+      const fresh = ms(start);
+      start = process.hrtime.bigint();
+      machine.restore(taken.bytes);
+      const again = ms(start);
+      const outcome = machine.run();
+      if (outcome.kind !== 'exit' || machine.instructions !== whole.insns || machine.cycles !== whole.cycles) {
+        throw new Error(`the restored newlib-demo did not end as the whole run: ${JSON.stringify(outcome)} after ${machine.instructions} instructions`);
+      }
+      return { ms: fresh, again };
+    } finally {
+      machine.close();
+    }
+  }, (r) => r.ms);
+  console.log(`snapshot workload: ${DEMO} on a 128 MiB board, ${whole.insns} instructions in ${whole.ms.toFixed(1)} ms; snapshot at cycle ${taken.cycles} of ${whole.cycles}`);
+  console.log(`snapshot size ${taken.bytes.length} B (${(taken.bytes.length / 1024).toFixed(1)} KiB)`);
+  console.log(`snapshot() ${taken.ms.toFixed(1)} ms; restore() into a fresh machine ${restored.ms.toFixed(1)} ms, into the same machine again ${restored.again.toFixed(1)} ms`);
+  console.log(`ratio snapshot time / newlib-demo run time = ${(taken.ms / whole.ms).toFixed(2)}; restore (fresh) / run time = ${(restored.ms / whole.ms).toFixed(2)}`);
 }
