@@ -73,6 +73,8 @@ export class Cpu {
   private readonly ram: GuestMemory[] = [];
   private readonly scratch = new Uint32Array(1);
   private closed = false;
+  /** Code may have been translated since the engine was created or last flushed. */
+  private translated = false;
   /** The last run was a step: translated code carries Unicorn's instruction-counting hook. */
   private stepping = false;
   private capture: TraceCapture | undefined;
@@ -344,6 +346,7 @@ export class Cpu {
     this.stopRequested = false;
     const pc = this.pc;
     const begin = (this.thumb ? pc | 1 : pc) >>> 0;
+    this.translated = true;
     const err = this.u.uc_emu_start(this.uc, begin, UNTIL_NEVER, 0, 0);
     this.rethrowCallbackError();
     if (err !== 0) {
@@ -378,6 +381,7 @@ export class Cpu {
     this.clock.setDeadline(Number.MAX_SAFE_INTEGER);
     this.pendingException = undefined;
     this.stopRequested = false;
+    this.translated = true;
     const err = this.u.uc_emu_start(this.uc, (thumb ? pc | 1 : pc) >>> 0, UNTIL_NEVER, 0, 1);
     this.rethrowCallbackError();
     const exception = this.pendingException as { intno: number; pc: number } | undefined;
@@ -405,8 +409,12 @@ export class Cpu {
     this.clock.setDeadline(0);
   }
 
-  /** Drops every translated block (Unicorn's code cache) and every cached block cost. */
+  /** Drops every translated block (Unicorn's code cache). */
   flushTranslations(): void {
+    // A new engine's first flush clears its whole 1 GiB code buffer (hundreds of ms): skip it when nothing
+    // can have been translated since the engine was made or last flushed.
+    if (!this.translated) return;
+    this.translated = false;
     this.check(this.u.uc_ctl_int(this.uc, UC_CTL_TB_FLUSH_WRITE, 'int', 0), 'flush translated code');
   }
 
