@@ -202,10 +202,12 @@ t.test('a trace written to a path appears only when closed; abort leaves what wa
 });
 
 t.test('the first write failure is thrown by every later call, never a different error', async (t) => {
-  const { openSync, closeSync } = await import('node:fs');
-  const fd = openSync(join(dir, 'failing.trace'), 'w');
+  const { openSync, closeSync, writeFileSync } = await import('node:fs');
+  // Opened for reading only, every write fails with EBADF. (Closing the descriptor instead would let the
+  // number be reused by another open file while the test runs, and the writer would write into that.)
+  writeFileSync(join(dir, 'failing.trace'), '');
+  const fd = openSync(join(dir, 'failing.trace'), 'r');
   const writer = new TraceWriter(fd, HEADER, { chunkInstructions: 4 });
-  closeSync(fd); // every write from now on fails (EBADF)
   const insns = instructionsOf(stream);
   let failure: unknown;
   try {
@@ -220,6 +222,7 @@ t.test('the first write failure is thrown by every later call, never a different
   t.equal(thrownBy(() => writer.writeEvent({ kind: 'uart', port: 'uart0', direction: 'tx', byte: 65, i: 0, cycle: 0 })), failure);
   t.equal(thrownBy(() => writer.close()), failure, 'close throws it too');
   writer.abort();
+  closeSync(fd);
 });
 
 t.test('a chunk the compression thread cannot compress is one line, not a hang', async (t) => {
