@@ -203,11 +203,14 @@ t.test('a trace written to a path appears only when closed; abort leaves what wa
 
 t.test('the first write failure is thrown by every later call, never a different error', async (t) => {
   const { openSync, closeSync, writeFileSync } = await import('node:fs');
-  // Opened for reading only, every write fails with EBADF. (Closing the descriptor instead would let the
-  // number be reused by another open file while the test runs, and the writer would write into that.)
-  writeFileSync(join(dir, 'failing.trace'), '');
-  const fd = openSync(join(dir, 'failing.trace'), 'r');
+  const fd = openSync(join(dir, 'failing.trace'), 'w');
   const writer = new TraceWriter(fd, HEADER, { chunkInstructions: 4 });
+  // The header is written; now the descriptor number is given to a file opened for reading only, so every
+  // later write fails with EBADF. (Only closing it would let another open file of this process take the
+  // number, and the writer would write into that.)
+  writeFileSync(join(dir, 'read-only'), '');
+  closeSync(fd);
+  t.equal(openSync(join(dir, 'read-only'), 'r'), fd, 'the read-only file has the writer\'s descriptor number');
   const insns = instructionsOf(stream);
   let failure: unknown;
   try {
