@@ -2,7 +2,9 @@
  * The `handset` command line (yargs). An adapter only: it parses options, builds a Machine, connects the
  * terminal and turns outcomes into exit statuses:
  *   the firmware's semihosting exit status; 124 when a --max-* limit stops the run (like timeout(1));
- *   2 for usage and input errors; 1 when emulation fails (CPU fault the board cannot continue from).
+ *   2 for usage and input errors; 1 when emulation fails (CPU fault the board cannot continue from);
+ *   130 / 143 when SIGINT / SIGTERM stopped the run (src/cli/signals.ts); 141, quietly, for any command
+ *   whose stdout or stderr reader went away (src/cli/stdio.ts, which does all terminal and pipe I/O).
  */
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
@@ -29,7 +31,10 @@ import {
   parseTraceWindow,
   UsageError,
 } from './options.ts';
-import { BufferedWriter, stdinInput } from './stdio.ts';
+import { EXIT_OUTPUT_CLOSED, HostIoError, OutputClosed, stderr, stdinInput, stdout, whichAreTerminals } from './stdio.ts';
+import { terminalColumns } from './host-wait.ts';
+import { drainOutputs, runInChunks, type RunEnd } from './run-loop.ts';
+import { SIGNAL_EXIT_STATUS, SignalWatch } from './signals.ts';
 
 const EXIT_LIMIT = 124;
 const EXIT_USAGE = 2;
@@ -118,9 +123,7 @@ function semihostingRoot(dir: string | undefined): string | undefined {
   return dir;
 }
 
-function boot(args: BootArgs): number {
-  const stdout = new BufferedWriter(1);
-  const stderr = new BufferedWriter(2);
+async function boot(args: BootArgs): Promise<number> {
   if (args.restore !== undefined && args.image !== undefined) throw new UsageError('give an image or --restore FILE, not both');
   if (args.restore === undefined && args.image === undefined) throw new UsageError('boot needs an image (or --restore FILE)');
   if ((args['save-at'] === undefined) !== (args.save === undefined)) throw new UsageError('--save-at CYCLES and --save FILE go together');
@@ -160,15 +163,16 @@ function boot(args: BootArgs): number {
       stderr.write(Buffer.from(`handset: ${message}\n`));
     },
   };
+  const input = stdinInput();
   const machine = new Machine({
     cpu,
     ramSize,
     clockHz,
     timing,
     logger,
-    input: stdinInput(),
+    input,
     cmdline: args.image ?? '',
-    terminals: { stdin: process.stdin.isTTY === true, stdout: process.stdout.isTTY === true, stderr: process.stderr.isTTY === true },
+    terminals: whichAreTerminals(),
     semihostingRoot: filesRoot,
   });
   machine.on('console', ({ source, stream, bytes }) => {
@@ -179,6 +183,8 @@ function boot(args: BootArgs): number {
       stderr.write(bytes);
     }
   });
+  // SIGINT and SIGTERM from here on stop the run at a block boundary, and the trace is finished.
+  const signals = await SignalWatch.start();
   let recorder: Recorder | undefined;
   try {
     if (snapshot !== undefined) machine.restore(snapshot);
@@ -192,55 +198,67 @@ function boot(args: BootArgs): number {
     }
     // Host time is read only here, for the --stats report; the emulation never sees it.
     const started = process.hrtime.bigint();
-    let outcome: RunOutcome | undefined;
-    let cpuError: CpuError | MachineError | undefined;
+    let end: RunEnd | { kind: 'cpu-error'; error: CpuError | MachineError };
     try {
-      outcome = runSaving(machine, limits, saveAt, args.save, () => stdout.flush());
+      // With --save-at, the run stops at that cycle (a block boundary) to write a snapshot, then goes on.
+      end = await runInChunks(machine, {
+        limits,
+        saveAt,
+        save: () => writeFileAtomically(args.save!, machine.snapshot()),
+        saveMissed: () => {
+          stdout.flush();
+          stderr.writeText(`handset: the run ended at cycle ${machine.cycles}, before --save-at ${saveAt}: no snapshot written\n`);
+        },
+        outputs: [stdout, stderr],
+        input,
+        signals,
+      });
     } catch (error) {
       if (!(error instanceof CpuError || error instanceof MachineError)) throw error;
-      cpuError = error; // the emulated CPU cannot go on: its line, then --stats
+      end = { kind: 'cpu-error', error }; // the emulated CPU cannot go on: its line, then --stats
     } finally {
       try {
         recorder?.finish(); // a failed trace throws here: the console still gets all the run printed
       } finally {
-        stdout.flush();
-        stderr.flush();
+        await drainOutputs([stdout, stderr], signals);
       }
     }
     const hostMs = Number(process.hrtime.bigint() - started) / 1e6;
+    // The reader of stdout or stderr went away (exit 141, quietly), a full device, stdin too large (exit 2).
+    if (end.kind === 'failure') throw end.error;
+    const lost = stdout.failure ?? stderr.failure;
+    if (lost !== undefined) throw lost;
+    if (end.kind !== 'signal' && signals.received !== undefined) end = { kind: 'signal', signal: signals.received }; // during the last flush
+    // The last lines: written as the run's output was (a signal ends a wait for a stuck reader), then drained.
+    const quiet = { failed: () => {}, interrupted: () => {} };
+    stdout.attach(quiet);
+    stderr.attach(quiet);
     let status: number;
-    if (cpuError !== undefined) {
-      process.stderr.write(`handset: ${cpuError.message}\n`);
+    // After a signal, a line goes out only if stderr's reader takes it at once.
+    const say = (text: string) => (end.kind === 'signal' ? stderr.writeTextWithoutWaiting(text) : stderr.writeText(text));
+    if (end.kind === 'signal') {
+      say(`handset: ${end.signal} after ${machine.instructions} instructions at pc=0x${hex(machine.pc)}${recorder ? ' (the trace ends there)' : ''}\n`);
+      status = SIGNAL_EXIT_STATUS[end.signal];
+    } else if (end.kind === 'cpu-error') {
+      stderr.writeText(`handset: ${end.error.message}\n`);
       status = EXIT_EMULATION;
     } else {
-      status = exitStatus(machine, outcome!, limits);
+      status = exitStatus(machine, end.outcome, limits);
     }
     if (args.stats) {
       const mips = hostMs > 0 ? machine.instructions / hostMs / 1000 : 0;
       const cpi = timing === 'cycle' && machine.instructions > 0 ? ` cpi=${(machine.cycles / machine.instructions).toFixed(3)}` : '';
-      process.stderr.write(
-        `instructions=${machine.instructions} cycles=${machine.cycles}${cpi} host_ms=${Math.round(hostMs)} mips=${mips.toFixed(1)}\n`,
-      );
+      say(`instructions=${machine.instructions} cycles=${machine.cycles}${cpi} host_ms=${Math.round(hostMs)} mips=${mips.toFixed(1)}\n`);
     }
+    await drainOutputs([stdout, stderr], signals);
+    const failed = stdout.failure ?? stderr.failure;
+    if (failed !== undefined) throw failed;
     return status;
   } finally {
+    // The signal handlers stay until the process ends: a repeated SIGINT while handset finishes the trace
+    // and exits is ignored (a wait for a stuck reader gives up on it instead).
     machine.close();
   }
-}
-
-/** Runs to the end; with --save-at, stops at that cycle (a block boundary) to write a snapshot, then goes on. */
-function runSaving(machine: Machine, limits: RunLimits, saveAt: number | undefined, path: string | undefined, flush: () => void): RunOutcome {
-  if (saveAt === undefined || path === undefined) return machine.run(limits);
-  const first = machine.run({ ...limits, maxCycles: Math.min(limits.maxCycles ?? Infinity, saveAt) });
-  const userLimitReached =
-    (limits.maxCycles !== undefined && machine.cycles >= limits.maxCycles) || (limits.maxInsns !== undefined && machine.instructions >= limits.maxInsns);
-  if (first.kind !== 'limit' || userLimitReached) {
-    flush();
-    process.stderr.write(`handset: the run ended at cycle ${machine.cycles}, before --save-at ${saveAt}: no snapshot written\n`);
-    return first;
-  }
-  writeFileAtomically(path, machine.snapshot());
-  return machine.run(limits);
 }
 
 function exitStatus(machine: Machine, outcome: RunOutcome, limits: RunLimits): number {
@@ -251,16 +269,16 @@ function exitStatus(machine: Machine, outcome: RunOutcome, limits: RunLimits): n
       const n = outcome.limit === 'instructions' ? limits.maxInsns : limits.maxCycles;
       // Limits are checked at block boundaries: say how far the run actually got.
       const reached = outcome.limit === 'instructions' ? `${machine.instructions} instructions` : `${machine.cycles} cycles`;
-      process.stderr.write(`handset: stopped at the ${outcome.limit} limit (${n}) after ${reached} at pc=0x${hex(machine.pc)}\n`);
+      stderr.writeText(`handset: stopped at the ${outcome.limit} limit (${n}) after ${reached} at pc=0x${hex(machine.pc)}\n`);
       return EXIT_LIMIT;
     }
     case 'waiting':
-      process.stderr.write(
+      stderr.writeText(
         `handset: the CPU waits for an interrupt (WFI before 0x${hex(outcome.pc)}) but none can come: no timer is armed and there is no input\n`,
       );
       return EXIT_EMULATION;
     case 'stopped':
-      process.stderr.write(`handset: stopped after ${machine.instructions} instructions at pc=0x${hex(machine.pc)}\n`);
+      stderr.writeText(`handset: stopped after ${machine.instructions} instructions at pc=0x${hex(machine.pc)}\n`);
       return EXIT_EMULATION;
   }
 }
@@ -269,20 +287,33 @@ function hex(n: number): string {
   return (n >>> 0).toString(16).padStart(8, '0');
 }
 
-/** One line on stderr for every error the user can cause; anything else is a bug and keeps its stack. */
+/**
+ * One line on stderr for every error the user can cause; anything else is a bug and keeps its stack.
+ * A reader of stdout or stderr that went away (`| head -1`) ends any command quietly with status 141.
+ */
 function report(e: unknown): number {
-  if (e instanceof UsageError || e instanceof LoadError || e instanceof EngineUnavailableError || e instanceof TraceFileError || e instanceof SnapshotFileError || e instanceof OutputFileError) {
-    process.stderr.write(`handset: ${e.message}\n`);
+  if (e instanceof OutputClosed) return EXIT_OUTPUT_CLOSED;
+  if (
+    e instanceof UsageError ||
+    e instanceof LoadError ||
+    e instanceof EngineUnavailableError ||
+    e instanceof TraceFileError ||
+    e instanceof SnapshotFileError ||
+    e instanceof OutputFileError ||
+    e instanceof HostIoError
+  ) {
+    stdout.flushQuietly();
+    stderr.say(`handset: ${e.message}\n`);
     return EXIT_USAGE;
   }
   if (e instanceof CpuError || e instanceof MachineError) {
-    process.stderr.write(`handset: ${e.message}\n`);
+    stderr.say(`handset: ${e.message}\n`);
     return EXIT_EMULATION;
   }
   throw e;
 }
 
-export function main(argv: string[]): void {
+export async function main(argv: string[]): Promise<number> {
   let status = 0;
   const withBoot = yargs(argv)
     .scriptName('handset')
@@ -319,13 +350,17 @@ export function main(argv: string[]): void {
           .example('$0 boot firmware/newlib-demo.elf --save-at 100000 --save demo.snap', 'snapshot at cycle 100000')
           .example('$0 boot --restore demo.snap --stats', 'continue that run from the snapshot')
           .example('$0 boot fw.bin --load-addr 0x8000 --cpu arm1176 --ram 256M --stats', 'a raw image on an ARMv6 handset'),
-      (args) => {
-        status = boot(args as unknown as BootArgs);
+      async (args) => {
+        status = await boot(args as unknown as BootArgs);
       },
     );
-  registerTraceCommands(withBoot, (s) => {
-    status = s;
-  })
+  await registerTraceCommands(
+    withBoot,
+    (s) => {
+      status = s;
+    },
+    (text) => stdout.writeText(text),
+  )
     .demandCommand(1, 'name a command: handset boot IMAGE, or handset trace show|diff|import-qemu')
     .epilogue('Each option is given at most once; a value that starts with "-" is written --option=VALUE.')
     // Before yargs validates and before any handler: one rule for repeated, valueless and empty options.
@@ -337,13 +372,27 @@ export function main(argv: string[]): void {
     })
     .help()
     .version(false)
-    .wrap(Math.min(110, process.stdout.columns ?? 110))
-    .parseSync();
-  process.exitCode = status;
+    .wrap(Math.min(110, terminalColumns(1) ?? 110))
+    // With a callback, yargs hands over what it would print (--help) instead of printing it and exiting.
+    .parseAsync(argv, {}, (_err, _argv, output) => {
+      if (output) stdout.writeText(`${output}\n`);
+    });
+  return status;
 }
 
-try {
-  main(hideBin(process.argv));
-} catch (e) {
-  process.exitCode = report(e);
+/**
+ * Ends the process with `status` once what is buffered for stdout and stderr is written. process.exit, not
+ * a natural end: that would first take down boot's signal handlers, and a signal repeated in that moment
+ * would kill handset instead of being ignored.
+ */
+function finish(status: number): never {
+  try {
+    stdout.flush();
+    stderr.flush();
+  } catch (e) {
+    status = report(e);
+  }
+  process.exit(status);
 }
+
+main(hideBin(process.argv)).then(finish, (e: unknown) => finish(report(e)));

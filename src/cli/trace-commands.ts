@@ -1,9 +1,9 @@
 /**
  * The `handset trace` commands (yargs): show, diff and import-qemu. Adapters only: they open files, call
  * src/trace and print. Exit statuses: show and import-qemu 0; diff 0 same, 1 different. Bad input throws
- * UsageError, LoadError or TraceFileError (all exit 2 in the CLI).
+ * UsageError, LoadError or TraceFileError (all exit 2 in the CLI). Output goes through the CLI's console
+ * writer (src/cli/stdio.ts): a reader that goes away (`| head -1`) ends the command quietly with 141.
  */
-import { writeSync } from 'node:fs';
 import type { Argv } from 'yargs';
 import { CPU_MODEL_NAMES, CPU_MODELS, type CpuModelName } from '../machine/machine.ts';
 import { loadImage } from '../loader/image.ts';
@@ -16,6 +16,7 @@ import { assemblyOf, recordJson, recordText } from '../trace/show.ts';
 import { TraceWriter } from '../trace/writer.ts';
 import { parseCount, parseIndex, parseRamSize } from './options.ts';
 import { refuseOutputOverInput } from './output-file.ts';
+import { stdout } from './stdio.ts';
 
 const EXIT_OK = 0;
 /** `trace diff` when the traces differ (0 when they are the same). */
@@ -46,7 +47,7 @@ interface ImportArgs {
   ram: string;
 }
 
-export function registerTraceCommands<T>(y: Argv<T>, setStatus: (status: number) => void, write: WriteText = writeStdout): Argv<T> {
+export function registerTraceCommands<T>(y: Argv<T>, setStatus: (status: number) => void, write: WriteText = (text) => stdout.writeText(text)): Argv<T> {
   return y.command('trace', 'Show, compare and import instruction traces (docs/trace-format.md)', (trace) =>
     trace
       .command(
@@ -101,12 +102,8 @@ function show(args: ShowArgs, write: WriteText): number {
   const asm = assemblyOf(trace.header, disassembler());
   const render = args.json ? recordJson : recordText;
   const out = new TextBuffer(write);
-  try {
-    for (const rec of trace.records(from, count)) out.line(render(rec, asm));
-    out.flush();
-  } catch (error) {
-    if (!(error instanceof OutputClosed)) throw error;
-  }
+  for (const rec of trace.records(from, count)) out.line(render(rec, asm));
+  out.flush();
   return EXIT_OK;
 }
 
@@ -150,26 +147,6 @@ function importQemu(args: ImportArgs): number {
     throw error;
   }
   return EXIT_OK;
-}
-
-/** Thrown by the stdout writer when the reader went away (`trace show | head`): output just stops. */
-class OutputClosed extends Error {}
-
-const pause = new Int32Array(new SharedArrayBuffer(4));
-
-/** Writes all of `text` to stdout, waiting while a non-blocking pipe is full. */
-function writeStdout(text: string): void {
-  const bytes = Buffer.from(text, 'utf8');
-  for (let done = 0; done < bytes.length; ) {
-    try {
-      done += writeSync(1, bytes, done);
-    } catch (error) {
-      const code = (error as NodeJS.ErrnoException).code;
-      if (code === 'EPIPE') throw new OutputClosed();
-      if (code !== 'EAGAIN') throw error;
-      Atomics.wait(pause, 0, 0, 1);
-    }
-  }
 }
 
 /** Collects lines and hands them to `write` in large pieces. */
