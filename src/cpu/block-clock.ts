@@ -37,6 +37,12 @@ export interface BlockClock {
   readonly lastBlock: { address: number; size: number };
   /** Why the CPU is stopping (reset by `setDeadline`). */
   readonly stopReason: ClockStop;
+  /**
+   * The block the clock refused when it stopped the CPU (reset by `setDeadline`): where the CPU resumes.
+   * Unicorn's PC is not always there after the stop: with a CODE hook installed (tracing) it is left at
+   * the last instruction of the block before, which would then run twice.
+   */
+  readonly refusedBlock: number | undefined;
   /** Marks a stop requested from outside the hook: no block is charged until the next `setDeadline`. */
   markStopRequested(): void;
   setDeadline(cycle: number): void;
@@ -108,6 +114,7 @@ class JsBlockClock implements BlockClock {
   insns = 0;
   lastBlock = { address: 0, size: 0 };
   stopReason: ClockStop = 'none';
+  refusedBlock: number | undefined;
   private deadline = MAX_SAFE_DEADLINE;
   private irqPending = false;
   private readonly cpsr = new Uint32Array(1);
@@ -144,9 +151,13 @@ class JsBlockClock implements BlockClock {
 
   private onBlock(address: number, size: number): void {
     const u = unicorn();
-    if (this.stopReason !== 'none') return;
+    if (this.stopReason !== 'none') {
+      this.refusedBlock ??= address;
+      return;
+    }
     if (this.cycles >= this.deadline) {
       this.stopReason = 'deadline';
+      this.refusedBlock ??= address;
       u.uc_emu_stop(this.uc);
       return;
     }
@@ -154,6 +165,7 @@ class JsBlockClock implements BlockClock {
       u.uc_reg_read(this.uc, REG.CPSR, this.cpsr);
       if ((this.cpsr[0] & CPSR_I) === 0) {
         this.stopReason = 'interrupt';
+        this.refusedBlock ??= address;
         u.uc_emu_stop(this.uc);
         return;
       }
@@ -191,6 +203,7 @@ class JsBlockClock implements BlockClock {
   setDeadline(cycle: number): void {
     this.deadline = Math.min(cycle, MAX_SAFE_DEADLINE);
     this.stopReason = 'none';
+    this.refusedBlock = undefined;
   }
 
   setIrqPending(pending: boolean): void {
@@ -247,7 +260,7 @@ class JsBlockClock implements BlockClock {
 /** Byte offsets of hs_clock_state's fields. */
 const F = {
   cycles: 0, insns: 8, deadline: 16, lastAddr: 24, lastSize: 32, stopped: 36, irqPending: 40, lastInsns: 44,
-  blockStartCycles: 48, blockStartInsns: 56, blockSeq: 64, space: 72, size: 80,
+  blockStartCycles: 48, blockStartInsns: 56, blockSeq: 64, space: 72, refusedAddr: 76, refused: 80, size: 88,
 };
 /** hs_edge_state as 32-bit words: has_prev, prev entry (address, size, space, 7 cost words), depth, stack[3]. */
 const E = { hasPrev: 0, address: 1, size: 2, space: 3, cost: 4, depth: 11, stack: 12, words: 15 };
@@ -346,6 +359,9 @@ export class NativeBlockClock implements BlockClock {
   get stopReason(): ClockStop {
     return STOPS[this.view.getUint32(F.stopped, true)];
   }
+  get refusedBlock(): number | undefined {
+    return this.view.getUint32(F.refused, true) === 0 ? undefined : this.view.getUint32(F.refusedAddr, true);
+  }
 
   setIrqPending(pending: boolean): void {
     this.view.setUint32(F.irqPending, pending ? 1 : 0, true);
@@ -358,6 +374,7 @@ export class NativeBlockClock implements BlockClock {
   setDeadline(cycle: number): void {
     this.view.setBigUint64(F.deadline, BigInt(Math.min(cycle, MAX_SAFE_DEADLINE)), true);
     this.view.setUint32(F.stopped, 0, true);
+    this.view.setUint32(F.refused, 0, true);
   }
 
   adjust(insns: number, cycles: number): void {

@@ -358,6 +358,10 @@ export class Cpu {
       return { kind: 'exception', intno: exception.intno, pc: exception.pc };
     }
     const reason = this.clock.stopReason;
+    const refused = this.clock.refusedBlock;
+    if ((reason === 'deadline' || reason === 'interrupt') && refused !== undefined && refused !== this.pc) {
+      this.setReg(15, this.thumb ? refused | 1 : refused); // see BlockClock.refusedBlock
+    }
     if (this.stopRequested || reason === 'requested') return { kind: 'requested' };
     if (reason !== 'none') return { kind: reason };
     const after = this.pc;

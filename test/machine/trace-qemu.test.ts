@@ -79,7 +79,8 @@ t.test('timer-irq on virtual time: the same exceptions as QEMU, each IRQ taken w
   const theirs = vectorEntries(importQemuLog(log, segmentsOf(image)));
   t.same(mine.map((e) => e.vector), [0x18, 0x18, 0x18, 0x18, 0x18], 'five IRQ entries');
   t.same(theirs.map((e) => e.vector), mine.map((e) => e.vector), 'QEMU: the same exceptions');
-  // The wait loop is one block of 4 instructions: handset takes the IRQ at most 3 instructions after QEMU.
+  // The wait loop is one block of 4 instructions. QEMU on icount takes the IRQ at the instruction where the
+  // timer expires; handset at the next block boundary: at most the block's 4 instructions later.
   const lag = mine.map((e, k) => e.i - (theirs[k]?.i ?? NaN));
-  t.ok(lag.every((d) => d >= 0 && d <= 3), `IRQs taken within one block of QEMU's (lag ${lag.join(', ')})`);
+  t.ok(lag.every((d) => d >= 0 && d <= 4), `IRQs taken within one block of QEMU's (lag ${lag.join(', ')})`);
 });

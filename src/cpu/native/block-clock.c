@@ -82,14 +82,25 @@ static int32_t exit_cost(hs_edge_state *edge, uint32_t address) {
   return delta;
 }
 
+/* The first block refused is where the CPU resumes (later ones are not reached: the engine is stopping). */
+static void refuse(hs_clock_state *s, uint64_t address) {
+  if (s->refused) return;
+  s->refused = 1;
+  s->refused_addr = (uint32_t)address;
+}
+
 static void block_hook(uc_engine *uc, uint64_t address, uint32_t size, void *user_data) {
   hs_block_clock *bc = user_data;
   hs_clock_state *s = bc->state;
   /* A stop was requested (here or by TypeScript): this block will not run now, so it is not charged. */
-  if (s->stopped) return;
+  if (s->stopped) {
+    refuse(s, address);
+    return;
+  }
   /* Unicorn checks for a stop request right after the BLOCK hook: a stopped block does not run now. */
   if (s->cycles >= s->deadline) {
     s->stopped = STOP_DEADLINE;
+    refuse(s, address);
     uc_emu_stop(uc);
     return;
   }
@@ -99,6 +110,7 @@ static void block_hook(uc_engine *uc, uint64_t address, uint32_t size, void *use
     uc_reg_read(uc, UC_ARM_REG_CPSR, &cpsr);
     if ((cpsr & CPSR_I) == 0) {
       s->stopped = STOP_INTERRUPT;
+      refuse(s, address);
       uc_emu_stop(uc);
       return;
     }

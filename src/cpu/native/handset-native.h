@@ -37,6 +37,10 @@ typedef struct {
   uint64_t block_start_insns;  /* index of the first instruction of that block */
   uint64_t block_seq;          /* blocks charged so far */
   uint32_t space;              /* the running address space: cached block costs are tagged with it */
+  /* The block the hook refused when it stopped emulation: where the CPU resumes. Unicorn's PC is not
+   * always there after the stop (with a CODE hook installed it is the previous block's last instruction). */
+  uint32_t refused_addr;
+  uint32_t refused;            /* refused_addr is set (cleared with the deadline) */
   uint32_t pad;
 } hs_clock_state;
 
