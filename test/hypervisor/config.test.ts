@@ -1,0 +1,392 @@
+// The partition config of `handset run --config FILE`: defaults, resolved image paths, every validation
+// error as one line naming the file and the field, the default config, its hash, and docs/config.md.
+import t from 'tap';
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import {
+  ConfigError,
+  configHash,
+  defaultConfig,
+  JsonSyntaxError,
+  parseConfig,
+  parseJsonStrict,
+  type HypervisorConfig,
+} from '../../src/hypervisor/config.ts';
+
+const BASE = '/etc/handset';
+const opts = { baseDir: BASE, boardRamMiB: 128, source: 'h.json' };
+
+/** A valid two-partition file as a plain object, for tests to change one thing in. */
+function file(): { [k: string]: unknown; partitions: { [k: string]: unknown }[] } {
+  return {
+    partitions: [
+      { name: 'work', image: 'work.elf', number: '+15550100' },
+      { name: 'home', image: 'home.elf', number: '+15550199' },
+    ],
+  };
+}
+
+function parse(doc: unknown, o: { baseDir: string; boardRamMiB: number; source?: string } = opts): HypervisorConfig {
+  return parseConfig(JSON.stringify(doc), o);
+}
+
+/** The ConfigError parse throws, or a failure when it throws something else or nothing. */
+function errorOf(run: () => unknown): ConfigError | undefined {
+  try {
+    run();
+  } catch (e) {
+    if (e instanceof ConfigError) return e;
+    throw e;
+  }
+  return undefined;
+}
+
+t.test('a minimal file gets every default, and image paths are resolved against the base directory', async (t) => {
+  const config = parseConfig('{"partitions":[{"name":"solo","image":"guests/solo.elf","number":"5550123"}]}', opts);
+  t.strictSame(config, {
+    partitions: [
+      {
+        name: 'solo',
+        image: '/etc/handset/guests/solo.elf',
+        ramMiB: 127, // (128 - 1) / 1
+        priority: 1,
+        weight: 1,
+        number: '5550123',
+        ringtone: 'classic',
+        storeKiB: 64,
+      },
+    ],
+    sliceMicros: 10000,
+    foreground: 'solo',
+  });
+});
+
+t.test('default RAM splits the board RAM after the hypervisor MiB evenly among all partitions', async (t) => {
+  t.strictSame(parse(file()).partitions.map((p) => p.ramMiB), [63, 63], '(128 - 1) / 2, rounded down');
+  t.strictSame(parse(file(), { ...opts, boardRamMiB: 256 }).partitions.map((p) => p.ramMiB), [127, 127], '(256 - 1) / 2');
+  const three = file();
+  three.partitions.push({ name: 'lab', image: 'lab.elf', number: '+15550142' });
+  t.strictSame(parse(three, { ...opts, boardRamMiB: 192 }).partitions.map((p) => p.ramMiB), [63, 63, 63], '(192 - 1) / 3');
+  const four = file();
+  four.partitions.push({ name: 'a', image: 'a.elf', number: '111' }, { name: 'b', image: 'b.elf', number: '222' });
+  t.strictSame(parse(four).partitions.map((p) => p.ramMiB), [31, 31, 31, 31], '(128 - 1) / 4 = 31.75');
+});
+
+t.test('every field given is kept as given', async (t) => {
+  const doc = {
+    partitions: [
+      { name: 'w-2', image: '/srv/w.elf', ramMiB: 100, priority: 15, weight: 100, number: '12345678901234567890', ringtone: '0-beep', storeKiB: 4096 },
+      { name: 'h', image: '../g/h.elf', ramMiB: 27, priority: 0, weight: 1, number: '+999', ringtone: 'a', storeKiB: 1 },
+    ],
+    sliceMicros: 1000000,
+    foreground: 'h',
+  };
+  t.strictSame(parse(doc), {
+    partitions: [
+      { name: 'w-2', image: '/srv/w.elf', ramMiB: 100, priority: 15, weight: 100, number: '12345678901234567890', ringtone: '0-beep', storeKiB: 4096 },
+      { name: 'h', image: '/etc/g/h.elf', ramMiB: 27, priority: 0, weight: 1, number: '+999', ringtone: 'a', storeKiB: 1 },
+    ],
+    sliceMicros: 1000000,
+    foreground: 'h',
+  });
+  t.equal(parse({ ...file(), sliceMicros: 100 }).sliceMicros, 100, 'the lowest slice');
+  t.equal(parse({ ...file(), foreground: 'home' }).foreground, 'home');
+  t.equal(parse(file()).foreground, 'work', 'the first partition by default');
+});
+
+t.test('the total RAM: up to board RAM - 1 MiB fits, one more does not', async (t) => {
+  const fits = file();
+  fits.partitions[0]!.ramMiB = 100;
+  fits.partitions[1]!.ramMiB = 27;
+  t.strictSame(parse(fits).partitions.map((p) => p.ramMiB), [100, 27]);
+  fits.partitions[1]!.ramMiB = 28;
+  t.equal(
+    errorOf(() => parse(fits))?.message,
+    'config h.json: partitions: 128 MiB of guest RAM do not fit in 127 MiB (128 MiB of RAM, 1 MiB reserved for the hypervisor)',
+  );
+  const big = file();
+  big.partitions[0]!.ramMiB = 100;
+  big.partitions[1]!.ramMiB = 100;
+  t.equal(
+    errorOf(() => parse(big))?.message,
+    'config h.json: partitions: 200 MiB of guest RAM do not fit in 127 MiB (128 MiB of RAM, 1 MiB reserved for the hypervisor)',
+  );
+  t.strictSame(parse(big, { ...opts, boardRamMiB: 256 }).partitions.map((p) => p.ramMiB), [100, 100], 'fits on 256 MiB');
+  const mixed = file();
+  mixed.partitions[0]!.ramMiB = 100; // the other keeps the default of 63: 163 MiB
+  t.equal(
+    errorOf(() => parse(mixed))?.message,
+    'config h.json: partitions: 163 MiB of guest RAM do not fit in 127 MiB (128 MiB of RAM, 1 MiB reserved for the hypervisor)',
+  );
+});
+
+t.test('every validation error is one line naming the file and the field', async (t) => {
+  const PARTITION_FIELDS = 'name, image, ramMiB, priority, weight, number, ringtone, storeKiB';
+  const NAME = 'a name of 1 to 15 lower-case letters, digits or "-", starting with a letter';
+  const NUMBER = 'a phone number of 3 to 20 digits after an optional "+"';
+  const RINGTONE = 'a ringtone name of 1 to 15 lower-case letters, digits or "-"';
+  const IMAGE = "the path of the guest ELF file (relative to the config file's directory)";
+  const cases: [string, (f: ReturnType<typeof file>) => unknown, string][] = [
+    ['top level not an object', () => [], 'expected an object, got an empty list'],
+    ['top level a string', () => 'x', 'expected an object, got "x"'],
+    ['unknown top-level field', (f) => ({ ...f, sliceMs: 5 }), 'sliceMs: unknown field (expected one of partitions, sliceMicros, foreground)'],
+    ['"__proto__" is just an unknown field', (f) => JSON.parse(JSON.stringify(f).replace('{', '{"__proto__":{"x":1},')), '__proto__: unknown field (expected one of partitions, sliceMicros, foreground)'],
+    ['partitions missing', () => ({}), 'partitions: missing (a list of 1 to 4 partitions)'],
+    ['partitions not a list', () => ({ partitions: { name: 'work' } }), 'partitions: expected a list of 1 to 4 partitions, got an object'],
+    ['no partitions', () => ({ partitions: [] }), 'partitions: expected a list of 1 to 4 partitions, got an empty list'],
+    [
+      'five partitions',
+      () => ({ partitions: ['a', 'b', 'c', 'd', 'e'].map((n, i) => ({ name: n, image: `${n}.elf`, number: `55${i}` })) }),
+      'partitions: expected a list of 1 to 4 partitions, got 5 of them',
+    ],
+    ['a partition not an object', (f) => ({ partitions: [f.partitions[0], 'home'] }), 'partitions[1]: expected an object, got "home"'],
+    ['a partition null', () => ({ partitions: [null] }), 'partitions[0]: expected an object, got null'],
+    ['unknown partition field', (f) => (f.partitions[0]!.ramMb = 12, f), `partitions[0].ramMb: unknown field (expected one of ${PARTITION_FIELDS})`],
+    ['field names are case-sensitive', (f) => (f.partitions[1]!.RamMiB = 12, f), `partitions[1].RamMiB: unknown field (expected one of ${PARTITION_FIELDS})`],
+    ['an unknown key that is no identifier', (f) => (f.partitions[0]!['ram MiB'] = 1, f), `partitions[0]["ram MiB"]: unknown field (expected one of ${PARTITION_FIELDS})`],
+    ['name missing', (f) => (delete f.partitions[0]!.name, f), `partitions[0].name: missing (expected ${NAME})`],
+    ['name not a string', (f) => (f.partitions[0]!.name = 7, f), `partitions[0].name: expected ${NAME}, got 7`],
+    ['name upper case', (f) => (f.partitions[0]!.name = 'Work', f), `partitions[0].name: expected ${NAME}, got "Work"`],
+    ['name starting with a digit', (f) => (f.partitions[0]!.name = '1st', f), `partitions[0].name: expected ${NAME}, got "1st"`],
+    ['name empty', (f) => (f.partitions[0]!.name = '', f), `partitions[0].name: expected ${NAME}, got ""`],
+    ['name of 16 characters', (f) => (f.partitions[0]!.name = 'abcdefghijklmnop', f), `partitions[0].name: expected ${NAME}, got "abcdefghijklmnop"`],
+    ['name with a slash', (f) => (f.partitions[0]!.name = 'a/b', f), `partitions[0].name: expected ${NAME}, got "a/b"`],
+    ['names not unique', (f) => (f.partitions[1]!.name = 'work', f), 'partitions[1].name: "work" is also the name of partitions[0] (names must be unique)'],
+    ['image missing', (f) => (delete f.partitions[1]!.image, f), `partitions[1].image: missing (expected ${IMAGE})`],
+    ['image empty', (f) => (f.partitions[1]!.image = '', f), `partitions[1].image: expected ${IMAGE}, got ""`],
+    ['image not a string', (f) => (f.partitions[1]!.image = ['work.elf'], f), `partitions[1].image: expected ${IMAGE}, got a list`],
+    ['image with a NUL', (f) => (f.partitions[1]!.image = 'a\0b', f), `partitions[1].image: expected ${IMAGE}, got "a\\u0000b"`],
+    ['ramMiB a string', (f) => (f.partitions[1]!.ramMiB = '12', f), 'partitions[1].ramMiB: expected an integer from 1 to 127, got "12"'],
+    ['ramMiB 0', (f) => (f.partitions[1]!.ramMiB = 0, f), 'partitions[1].ramMiB: expected an integer from 1 to 127, got 0'],
+    ['ramMiB above the board', (f) => (f.partitions[1]!.ramMiB = 128, f), 'partitions[1].ramMiB: expected an integer from 1 to 127, got 128'],
+    ['ramMiB a fraction', (f) => (f.partitions[1]!.ramMiB = 1.5, f), 'partitions[1].ramMiB: expected an integer from 1 to 127, got 1.5'],
+    ['ramMiB null', (f) => (f.partitions[1]!.ramMiB = null, f), 'partitions[1].ramMiB: expected an integer from 1 to 127, got null'],
+    ['priority -1', (f) => (f.partitions[0]!.priority = -1, f), 'partitions[0].priority: expected an integer from 0 to 15, got -1'],
+    ['priority 16', (f) => (f.partitions[0]!.priority = 16, f), 'partitions[0].priority: expected an integer from 0 to 15, got 16'],
+    ['priority true', (f) => (f.partitions[0]!.priority = true, f), 'partitions[0].priority: expected an integer from 0 to 15, got true'],
+    ['weight 0', (f) => (f.partitions[0]!.weight = 0, f), 'partitions[0].weight: expected an integer from 1 to 100, got 0'],
+    ['weight 101', (f) => (f.partitions[0]!.weight = 101, f), 'partitions[0].weight: expected an integer from 1 to 100, got 101'],
+    ['number missing', (f) => (delete f.partitions[0]!.number, f), `partitions[0].number: missing (expected ${NUMBER})`],
+    ['number a JSON number', (f) => (f.partitions[0]!.number = 15550100, f), `partitions[0].number: expected ${NUMBER}, got 15550100`],
+    ['number with dashes', (f) => (f.partitions[0]!.number = '555-0100', f), `partitions[0].number: expected ${NUMBER}, got "555-0100"`],
+    ['number of 2 digits', (f) => (f.partitions[0]!.number = '+12', f), `partitions[0].number: expected ${NUMBER}, got "+12"`],
+    ['number of 21 digits', (f) => (f.partitions[0]!.number = '123456789012345678901', f), `partitions[0].number: expected ${NUMBER}, got "123456789012345678901"`],
+    ['number with a + inside', (f) => (f.partitions[0]!.number = '1+555', f), `partitions[0].number: expected ${NUMBER}, got "1+555"`],
+    ['numbers not unique', (f) => (f.partitions[1]!.number = '+15550100', f), 'partitions[1].number: "+15550100" is also the number of partitions[0] (each partition has its own line)'],
+    ['ringtone upper case', (f) => (f.partitions[0]!.ringtone = 'Classic', f), `partitions[0].ringtone: expected ${RINGTONE}, got "Classic"`],
+    ['ringtone empty', (f) => (f.partitions[0]!.ringtone = '', f), `partitions[0].ringtone: expected ${RINGTONE}, got ""`],
+    ['ringtone of 16 characters', (f) => (f.partitions[0]!.ringtone = 'abcdefghijklmnop', f), `partitions[0].ringtone: expected ${RINGTONE}, got "abcdefghijklmnop"`],
+    ['ringtone null', (f) => (f.partitions[0]!.ringtone = null, f), `partitions[0].ringtone: expected ${RINGTONE}, got null`],
+    ['storeKiB 0', (f) => (f.partitions[0]!.storeKiB = 0, f), 'partitions[0].storeKiB: expected an integer from 1 to 4096, got 0'],
+    ['storeKiB 4097', (f) => (f.partitions[0]!.storeKiB = 4097, f), 'partitions[0].storeKiB: expected an integer from 1 to 4096, got 4097'],
+    ['sliceMicros 99', (f) => ({ ...f, sliceMicros: 99 }), 'sliceMicros: expected an integer from 100 to 1000000, got 99'],
+    ['sliceMicros 1000001', (f) => ({ ...f, sliceMicros: 1000001 }), 'sliceMicros: expected an integer from 100 to 1000000, got 1000001'],
+    ['sliceMicros a string', (f) => ({ ...f, sliceMicros: '10000' }), 'sliceMicros: expected an integer from 100 to 1000000, got "10000"'],
+    ['foreground unknown', (f) => ({ ...f, foreground: 'office' }), 'foreground: "office" is not a partition (expected one of work, home)'],
+    ['foreground not a string', (f) => ({ ...f, foreground: 0 }), 'foreground: expected a partition name, got 0'],
+  ];
+  for (const [what, change, problem] of cases) {
+    const e = errorOf(() => parse(change(file())));
+    t.equal(e?.message, `config h.json: ${problem}`, what);
+    t.equal(e?.name, 'ConfigError', `${what}: name`);
+    t.notMatch(e?.message ?? '', /\n/, `${what}: one line`);
+  }
+});
+
+t.test('the first problem in file order is the one reported', async (t) => {
+  const f = file();
+  f.partitions[0]!.weight = 0;
+  f.partitions[1]!.priority = 99;
+  t.match(errorOf(() => parse({ ...f, sliceMicros: 1 }))?.message, /^config h\.json: partitions\[0\]\.weight:/);
+});
+
+t.test('without a source the message starts with "config:"; the error carries its parts', async (t) => {
+  const f = file();
+  f.partitions[1]!.storeKiB = 'big';
+  const e = errorOf(() => parse(f, { baseDir: BASE, boardRamMiB: 128 }));
+  t.equal(e?.message, 'config: partitions[1].storeKiB: expected an integer from 1 to 4096, got "big"');
+  t.equal(e?.source, undefined);
+  t.equal(e?.field, 'partitions[1].storeKiB');
+  t.equal(e?.problem, 'expected an integer from 1 to 4096, got "big"');
+  t.ok(e instanceof Error);
+});
+
+t.test('the RAM range follows the board: 255 MiB for a 256 MiB board', async (t) => {
+  const f = file();
+  f.partitions = [{ ...f.partitions[0], ramMiB: 256 }];
+  t.equal(
+    errorOf(() => parse(f, { ...opts, boardRamMiB: 256 }))?.message,
+    'config h.json: partitions[0].ramMiB: expected an integer from 1 to 255, got 256',
+  );
+  f.partitions[0]!.ramMiB = 255;
+  t.equal(parse(f, { ...opts, boardRamMiB: 256 }).partitions[0]!.ramMiB, 255);
+});
+
+t.test('bad JSON is one line with its line and column', async (t) => {
+  const cases: [string, string][] = [
+    ['', 'line 1, column 1: the text is empty (expected a JSON value)'],
+    ['  \n ', 'line 2, column 2: the text is empty (expected a JSON value)'],
+    ['{\n  "partitions": [\n  }\n}', 'line 3, column 3: expected a value, found "}"'],
+    ['{"partitions": []}\n}', 'line 2, column 1: unexpected "}" after the JSON value'],
+    ['{"partitions": [],}', 'line 1, column 19: expected a key in double quotes, found "}"'],
+    ['{"partitions": [1 2]}', 'line 1, column 19: expected "," or "]" after a value in an array, found "2"'],
+    ['{\n  "a": 1\n  "b": 2\n}', 'line 3, column 3: expected "," or "}" after a value in an object, found "\\""'],
+    ['{"a" 1}', 'line 1, column 6: expected ":" after a key, found "1"'],
+    ['{"a": tru}', 'line 1, column 7: expected a value, found "tru"'],
+    ['{"a": True}', 'line 1, column 7: expected a value, found "True"'],
+    ["{'a': 1}", 'line 1, column 2: expected a key in double quotes, found "\'"'],
+    ['{"a": 01}', 'line 1, column 7: invalid number "01"'],
+    ['{"a": 1.}', 'line 1, column 7: invalid number "1."'],
+    ['{"a": -}', 'line 1, column 7: invalid number "-"'],
+    ['{"a": +1}', 'line 1, column 7: expected a value, found "+"'],
+    ['{"a": "x', 'line 1, column 7: unterminated string'],
+    ['{"a": "x\ny"}', 'line 1, column 9: control character U+000A inside a string (write it as an escape such as \\n)'],
+    ['{"a": "\\x41"}', 'line 1, column 8: invalid escape "\\\\x" in a string'],
+    ['{"a": "\\u12"}', 'line 1, column 8: invalid escape "\\\\u" in a string'],
+    ['{"a": 1', 'line 1, column 8: expected "," or "}" after a value in an object, found the end of the text'],
+    ['{"a": ', 'line 1, column 7: unexpected end of the text: expected a value'],
+    ['{"a": 1, "a": 2}', 'line 1, column 10: duplicate key "a"'],
+    ['{"a": /* no */ 1}', 'line 1, column 7: expected a value, found "/"'],
+    ['\r\n{"a":\r\n  @}', 'line 3, column 3: expected a value, found "@"'],
+    ['{"a": "\u0001"}', 'line 1, column 8: control character U+0001 inside a string (write it as an escape such as \\n)'],
+    ['['.repeat(100000), 'line 1, column 65: nested more than 64 levels deep'],
+  ];
+  for (const [text, where] of cases) {
+    const e = errorOf(() => parseConfig(text, opts));
+    t.equal(e?.message, `config h.json: invalid JSON at ${where}`, JSON.stringify(text.slice(0, 30)));
+  }
+});
+
+t.test('the JSON reader takes strict JSON, values exact', async (t) => {
+  t.strictSame(parseJsonStrict('\ufeff {"a": [1, -2.5e1, 0.125, true, false, null, "x\\u00e9\\n\\"\\\\\\/\\t\\b\\f\\r"], "b": {}}'), {
+    a: [1, -25, 0.125, true, false, null, 'xé\n"\\/\t\b\f\r'],
+    b: {},
+  });
+  t.equal(parseJsonStrict('1E+2'), 100);
+  t.equal(parseJsonStrict(' "\ud83d\ude00" '), '😀');
+  const proto = parseJsonStrict('{"__proto__": {"polluted": 1}}') as Record<string, unknown>;
+  t.equal(Object.getPrototypeOf(proto), Object.prototype, 'a "__proto__" key does not set the prototype');
+  t.strictSame(Object.keys(proto), ['__proto__'], 'it is an own key');
+  t.equal(({} as Record<string, unknown>).polluted, undefined);
+  t.strictSame(parseJsonStrict('['.repeat(64) + ']'.repeat(64)), JSON.parse('['.repeat(64) + ']'.repeat(64)), '64 levels are fine');
+  const e = (() => {
+    try {
+      parseJsonStrict('\n\n   x');
+    } catch (err) {
+      return err;
+    }
+  })();
+  t.ok(e instanceof JsonSyntaxError);
+  t.match(e, { line: 3, column: 4, problem: 'expected a value, found "x"', name: 'JsonSyntaxError' });
+});
+
+t.test('numbers too large for an integer are reported as such', async (t) => {
+  const f = file();
+  const text = JSON.stringify(f).replace('"number":"+15550100"', '"number":"+15550100","storeKiB":1e400');
+  t.equal(errorOf(() => parseConfig(text, opts))?.message, 'config h.json: partitions[0].storeKiB: expected an integer from 1 to 4096, got Infinity');
+});
+
+t.test('a board RAM size that no board has is the caller\'s mistake (RangeError)', async (t) => {
+  t.throws(() => parseConfig(JSON.stringify(file()), { baseDir: BASE, boardRamMiB: 127.5 }), RangeError);
+  t.throws(() => parseConfig(JSON.stringify(file()), { baseDir: BASE, boardRamMiB: 4 }), RangeError);
+  t.throws(() => defaultConfig({ guestsDir: BASE, boardRamMiB: 0 }), RangeError);
+});
+
+t.test('the default config: work and home, half of the guest RAM each', async (t) => {
+  t.strictSame(defaultConfig({ guestsDir: '/opt/handset/guests', boardRamMiB: 128 }), {
+    partitions: [
+      { name: 'work', image: '/opt/handset/guests/work.elf', ramMiB: 63, priority: 1, weight: 1, number: '+15550100', ringtone: 'office', storeKiB: 64 },
+      { name: 'home', image: '/opt/handset/guests/home.elf', ramMiB: 63, priority: 1, weight: 1, number: '+15550199', ringtone: 'melody', storeKiB: 64 },
+    ],
+    sliceMicros: 10000,
+    foreground: 'work',
+  });
+  t.strictSame(defaultConfig({ guestsDir: '/g', boardRamMiB: 192 }).partitions.map((p) => p.ramMiB), [95, 95], '(192 - 1) / 2');
+  const a = defaultConfig({ guestsDir: '/g', boardRamMiB: 128 });
+  a.partitions[0]!.name = 'changed';
+  t.equal(defaultConfig({ guestsDir: '/g', boardRamMiB: 128 }).partitions[0]!.name, 'work', 'each call returns a fresh object');
+});
+
+t.test('docs/config.md: its example is the default config, and it documents every field', async (t) => {
+  const doc = readFileSync('docs/config.md', 'utf8');
+  const blocks = [...doc.matchAll(/```json\n([\s\S]*?)```/g)].map((m) => m[1]!);
+  t.ok(blocks.length >= 2, 'two JSON examples');
+  const guestsDir = '/opt/handset/guests';
+  t.strictSame(parseConfig(blocks[0]!, { baseDir: guestsDir, boardRamMiB: 128 }), defaultConfig({ guestsDir, boardRamMiB: 128 }));
+  t.doesNotThrow(() => parseConfig(blocks[1]!, { baseDir: guestsDir, boardRamMiB: 128 }), 'the minimal example is valid');
+  for (const field of ['partitions', 'sliceMicros', 'foreground', 'name', 'image', 'ramMiB', 'priority', 'weight', 'number', 'ringtone', 'storeKiB']) {
+    t.match(doc, new RegExp(`^\\| \`${field}\` \\|`, 'm'), `a table row for ${field}`);
+  }
+  t.match(doc, /weights set their CPU shares/);
+  // The error lines shown are the ones the parser gives.
+  const shown = [...doc.matchAll(/^(config handset\.json: .*)$/gm)].map((m) => m[1]!);
+  t.ok(shown.length >= 5, 'error examples');
+  const src = { baseDir: guestsDir, boardRamMiB: 128, source: 'handset.json' };
+  const produced = [
+    (() => {
+      const f = file();
+      f.partitions[1]!.ramMiB = '12';
+      return f;
+    })(),
+    (() => {
+      const f = file();
+      f.partitions[0]!.ramMb = 1;
+      return f;
+    })(),
+    (() => {
+      const f = file();
+      f.partitions[1]!.name = 'work';
+      return f;
+    })(),
+    (() => {
+      const f = file();
+      f.partitions[0]!.ramMiB = 100;
+      f.partitions[1]!.ramMiB = 100;
+      return f;
+    })(),
+    { ...file(), foreground: 'office' },
+  ].map((f) => errorOf(() => parseConfig(JSON.stringify(f), src))?.message);
+  produced.push(errorOf(() => parseConfig('{\n  "partitions": [\n    {\n      "name": "work"\n      "image": "work.elf"\n', src))?.message);
+  t.strictSame(shown, produced);
+});
+
+t.test('configHash: SHA-256 of the canonical JSON, image paths by base name', async (t) => {
+  const canonical =
+    '{"partitions":[' +
+    '{"name":"work","image":"work.elf","ramMiB":63,"priority":1,"weight":1,"number":"+15550100","ringtone":"office","storeKiB":64},' +
+    '{"name":"home","image":"home.elf","ramMiB":63,"priority":1,"weight":1,"number":"+15550199","ringtone":"melody","storeKiB":64}' +
+    '],"sliceMicros":10000,"foreground":"work"}';
+  const expected = createHash('sha256').update(canonical).digest('hex');
+  const config = defaultConfig({ guestsDir: '/opt/handset/guests', boardRamMiB: 128 });
+  t.equal(configHash(config), expected);
+  t.equal(configHash(defaultConfig({ guestsDir: '/elsewhere', boardRamMiB: 128 })), expected, 'the images\' directory does not count');
+  const reordered = JSON.parse(
+    '{"foreground":"work","sliceMicros":10000,"partitions":[' +
+      '{"storeKiB":64,"ringtone":"office","number":"+15550100","weight":1,"priority":1,"ramMiB":63,"image":"work.elf","name":"work"},' +
+      '{"number":"+15550199","ringtone":"melody","name":"home","image":"home.elf"}]}',
+  );
+  t.equal(configHash(parse(reordered)), expected, 'the order of keys in the file and explicit defaults do not count');
+
+  const changes: [string, (c: HypervisorConfig) => void][] = [
+    ['name', (c) => (c.partitions[1]!.name = 'house')],
+    ['image', (c) => (c.partitions[0]!.image = '/opt/handset/guests/work2.elf')],
+    ['ramMiB', (c) => (c.partitions[0]!.ramMiB = 62)],
+    ['priority', (c) => (c.partitions[1]!.priority = 2)],
+    ['weight', (c) => (c.partitions[1]!.weight = 2)],
+    ['number', (c) => (c.partitions[1]!.number = '+15550198')],
+    ['ringtone', (c) => (c.partitions[0]!.ringtone = 'classic')],
+    ['storeKiB', (c) => (c.partitions[0]!.storeKiB = 65)],
+    ['sliceMicros', (c) => (c.sliceMicros = 10001)],
+    ['foreground', (c) => (c.foreground = 'home')],
+    ['partition order', (c) => c.partitions.reverse()],
+  ];
+  const seen = new Set([expected]);
+  for (const [what, change] of changes) {
+    const c = defaultConfig({ guestsDir: '/opt/handset/guests', boardRamMiB: 128 });
+    change(c);
+    const h = configHash(c);
+    t.match(h, /^[0-9a-f]{64}$/);
+    t.notOk(seen.has(h), `${what} changes the hash`);
+    seen.add(h);
+  }
+});
