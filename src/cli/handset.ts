@@ -35,6 +35,11 @@ import { EXIT_OUTPUT_CLOSED, HostIoError, OutputClosed, stderr, stdinInput, stdo
 import { terminalColumns } from './host-wait.ts';
 import { drainOutputs, runInChunks, type RunEnd } from './run-loop.ts';
 import { SIGNAL_EXIT_STATUS, SignalWatch } from './signals.ts';
+import { runHandset, type RunArgs } from './run-command.ts';
+import { ConfigError } from '../hypervisor/config.ts';
+import { HypervisorError } from '../hypervisor/kernel.ts';
+import { StoreError } from '../hypervisor/storage.ts';
+import { ScenarioError } from '../machine/scenario.ts';
 
 const EXIT_LIMIT = 124;
 const EXIT_USAGE = 2;
@@ -300,7 +305,11 @@ function report(e: unknown): number {
     e instanceof TraceFileError ||
     e instanceof SnapshotFileError ||
     e instanceof OutputFileError ||
-    e instanceof HostIoError
+    e instanceof HostIoError ||
+    e instanceof ConfigError ||
+    e instanceof ScenarioError ||
+    e instanceof StoreError ||
+    e instanceof HypervisorError
   ) {
     stdout.flushQuietly();
     stderr.say(`handset: ${e.message}\n`);
@@ -354,14 +363,35 @@ export async function main(argv: string[]): Promise<number> {
         status = await boot(args as unknown as BootArgs);
       },
     );
+  const withRun = withBoot.command(
+    'run',
+    'Run the two-phone handset: the hypervisor with the work and home guests (or the partitions of --config)',
+    (y) =>
+      y
+        .option('config', { type: 'string', describe: 'partition config file (docs/config.md) [default: work and home from guests/]' })
+        .option('script', { type: 'string', describe: 'play a scenario file (docs/scenarios.md); exit 0 when every step passed, 1 naming the step that failed' })
+        .option('max-cycles', { type: 'string', describe: 'stop after N cycles of virtual time (exit 124)' })
+        .option('timing', { type: 'string', choices: ['fast', 'cycle'], describe: 'fast: 1 cycle per instruction; cycle: per-core cost tables [default: fast]' })
+        .option('cpu', { type: 'string', choices: CPU_MODEL_NAMES, describe: 'CPU core model [default: arm926]' })
+        .option('ram', { type: 'string', describe: 'RAM size: 128M, 192M or 256M [default: 128M]' })
+        .option('clock', { type: 'string', describe: 'core clock in MHz [default per CPU]' })
+        .option('state', { type: 'string', describe: 'keep each partition\'s store in DIR/NAME.store (created if missing) [default: in memory]' })
+        .option('stats', { type: 'boolean', default: false, describe: 'print per-guest cycles, share, hypercalls, vIRQs and faults on stderr at the end' })
+        .example('$0 run', 'boot work and home; type into the foreground phone')
+        .example('$0 run --script demo.json', 'play a scenario on the virtual clock')
+        .example('printf "status\\n" | $0 run --max-cycles 1e9', 'a line of input for the work phone, then stop'),
+    async (args) => {
+      status = await runHandset(args as unknown as RunArgs);
+    },
+  );
   await registerTraceCommands(
-    withBoot,
+    withRun,
     (s) => {
       status = s;
     },
     (text) => stdout.writeText(text),
   )
-    .demandCommand(1, 'name a command: handset boot IMAGE, or handset trace show|diff|import-qemu')
+    .demandCommand(1, 'name a command: handset boot IMAGE, handset run, or handset trace show|diff|import-qemu')
     .epilogue('Each option is given at most once; a value that starts with "-" is written --option=VALUE.')
     // Before yargs validates and before any handler: one rule for repeated, valueless and empty options.
     .middleware(((parsed: Record<string, unknown>, y: { getOptions(): OptionTable }) => checkArguments(argv, parsed, y.getOptions())) as never, true)

@@ -5,7 +5,7 @@
  * internals.h arm_fi_to_sfsc) does, with the page-table walk and permission checks of ./mmu.ts (every
  * short-descriptor format, TTBR0/TTBR1/TTBCR, domains, AP/APX, XN, FCSE).
  *
- *   dataAbort(insn, reg, privileged, mmu, readWord) -> { far, fsr }: write DFSR (c5,c0,0) and FAR (c6,c0,0).
+ *   dataAbort(insn, reg, privileged, mmu, readWord) -> { far, fsr, write }: write DFSR (c5,c0,0) and FAR (c6,c0,0).
  *   prefetchFault(va, privileged, mmu, readWord) -> { fsr }: write IFSR (c5,c0,1) and, on ARMv6 only,
  *     IFAR (c6,c0,2) = va. ARMv5 has no IFAR, and its FAR is left alone.
  *   BKPT_ABORT: the IFSR/IFAR values QEMU writes for a BKPT prefetch abort.
@@ -75,18 +75,18 @@ export function dataAbort(
   privileged: boolean,
   mmu: MmuState,
   readWord: ReadWord,
-): { far: number; fsr: number } | undefined {
+): { far: number; fsr: number; write: boolean } | undefined {
   for (const access of dataAccesses(insn, reg) ?? []) {
     const { address, size, write } = access;
     if (address & (size - 1) && (access.exclusive || mmu.sctlr & SCTLR_A)) {
-      return { far: address, fsr: withWnR(FSR.ALIGNMENT, write, mmu) };
+      return { far: address, fsr: withWnR(FSR.ALIGNMENT, write, mmu), write };
     }
     const last = (address + size - 1) >>> 0;
     const pages = [address];
     if ((last ^ address) & ~(TARGET_PAGE_SIZE - 1)) pages.push((last & ~(TARGET_PAGE_SIZE - 1)) >>> 0);
     for (const va of pages) {
       const fault = translationFault(va, write, privileged && !access.user, mmu, readWord);
-      if (fault) return { far: va, fsr: fault.fsr };
+      if (fault) return { far: va, fsr: fault.fsr, write };
     }
   }
   return undefined;

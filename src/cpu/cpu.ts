@@ -58,6 +58,12 @@ type Handle = Parameters<ReturnType<typeof unicorn>['uc_emu_stop']>[0];
 
 const UNTIL_NEVER = 0xffffffff; // never a PC: ARM and Thumb code addresses are even
 
+/** What `recordAbort` found: the address that faulted (FAR, or the instruction's for a prefetch abort). */
+export interface AbortRecord {
+  address: number;
+  write: boolean;
+}
+
 export class Cpu {
   readonly model: CpuModel;
   readonly clock: BlockClock;
@@ -178,6 +184,12 @@ export class Cpu {
     return isFault(range) ? range : this.readPieces(range.pieces, length);
   }
 
+  /** Whether `privilege` may make `access` to every byte of `[va, va + length)` under the current page tables. */
+  canAccessVirtual(va: number, length: number, access: 'read' | 'write', privilege: Privilege): boolean {
+    const check = { access, privileged: privilege === 'privileged' } as const;
+    return !isFault(translateRange(this.mmuState(), va, length, this.tableWord, check));
+  }
+
   /** Writes `bytes` at `va` if `privilege` may write every one of them; otherwise writes nothing and returns the first fault. */
   writeVirtualChecked(va: number, bytes: Uint8Array, privilege: Privilege): MmuFault | undefined {
     const check = { access: 'write', privileged: privilege === 'privileged' } as const;
@@ -265,34 +277,36 @@ export class Cpu {
 
   /**
    * Writes the CP15 fault status and address registers for an abort at `pc`: Unicorn hands aborts to our
-   * hook without running QEMU's exception entry, which is where they would be written.
+   * hook without running QEMU's exception entry, which is where they would be written. Returns the
+   * faulting address and whether it was a write (undefined if the access would not fault after all).
    */
-  recordAbort(kind: 'data' | 'prefetch' | 'bkpt', pc: number): void {
+  recordAbort(kind: 'data' | 'prefetch' | 'bkpt', pc: number): AbortRecord | undefined {
     if (kind === 'bkpt') {
       this.setCp15(5, 0, 0, 1, BKPT_ABORT.fsr);
       if (this.model.armv6) this.setCp15(6, 0, 0, 2, BKPT_ABORT.far);
-      return;
+      return { address: pc, write: false };
     }
     const mmu = this.mmuState();
     const privileged = (this.cpsr & CPSR.MODE_MASK) !== Mode.USR;
     const readWord = this.tableWord;
     if (kind === 'prefetch') {
       const info = prefetchFault(pc, privileged, mmu, readWord);
-      if (info === undefined) return;
+      if (info === undefined) return undefined;
       this.setCp15(5, 0, 0, 1, info.fsr);
       if (this.model.armv6) this.setCp15(6, 0, 0, 2, pc);
-      return;
+      return { address: pc, write: false };
     }
     const thumb = this.thumb;
     const bytes = this.readVirtual(pc, thumb ? 2 : 4);
-    if (bytes === undefined) return;
+    if (bytes === undefined) return undefined;
     const encoding = thumb ? bytes[0] | (bytes[1] << 8) : (bytes[0] | (bytes[1] << 8) | (bytes[2] << 16) | (bytes[3] << 24)) >>> 0;
     const cpsr = this.cpsr;
     const reg = (n: number) => (n === 15 ? pc : n === 16 ? cpsr : this.reg(n));
     const info = dataAbort({ encoding, thumb, size: thumb ? 2 : 4 }, reg, privileged, mmu, readWord);
-    if (info === undefined) return;
+    if (info === undefined) return undefined;
     this.setCp15(5, 0, 0, 0, info.fsr);
     this.setCp15(6, 0, 0, 0, info.far);
+    return { address: info.far, write: info.write };
   }
 
   /**

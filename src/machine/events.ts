@@ -22,6 +22,24 @@ export interface MachineEvents {
   exit: { status: number };
   /** A CPU slice ended (a tracer drains its capture here). */
   slice: Record<string, never>;
+
+  // Hypervisor mode (src/hypervisor): per-guest consoles, hypercalls, vIRQs, world switches, faults.
+  /** Bytes a guest wrote to its console (CONSOLE_WRITE). */
+  guestConsole: { guest: string; bytes: Uint8Array };
+  /** A hypercall and its result (null when the call did not return to the caller: it resumed a context, exited or rebooted). */
+  hypercall: { guest: string; number: number; name: string; args: number[]; result: number | null };
+  /** An upcall delivered these vIRQ bits. */
+  virq: { guest: string; bits: number };
+  /** The CPU went from one partition to another (null: none, the hypervisor idles). */
+  worldSwitch: { from: string | null; to: string | null };
+  /** A guest faulted; `handled` when its fault handler got it (else the partition stopped). */
+  guestFault: { guest: string; kind: string; address: number; pc: number; write: boolean; handled: boolean };
+  /** A partition changed state: it exited, faulted (stopped) or rebooted. */
+  guestState: { guest: string; state: string; detail: string };
+  /** The button was pressed: `foreground` is the partition now in front. */
+  button: { foreground: string };
+  /** A partition started or stopped playing its ringtone. */
+  ringtone: { guest: string; ringtone: string; playing: boolean };
 }
 
 export type Listener<T> = (event: T) => void;

@@ -24,6 +24,10 @@ import type { ConsoleInput } from './console-input.ts';
 import { Emitter, type Listener, type MachineEvents } from './events.ts';
 import type { MachineCore, Personality, Trap } from './personality.ts';
 import { restoreSnapshot, takeSnapshot } from './snapshot.ts';
+import { Hypervisor } from '../hypervisor/kernel.ts';
+
+/** What a front end may do with the hypervisor (Machine.hypervisor). */
+export type HypervisorControl = Pick<Hypervisor, 'partitionNames' | 'foreground' | 'pressButton' | 'typeInto' | 'status'>;
 
 export { CpuError, EngineUnavailableError, CPU_MODEL_NAMES, CPU_MODELS, type CpuModelName };
 export type { MachineEvents };
@@ -157,6 +161,18 @@ export class Machine {
     this.loaded = true;
   }
 
+  /** Boots a personality that sets the machine up itself (the hypervisor loads its partitions) instead of `load`. */
+  boot(): void {
+    if (this.personality.boot === undefined) throw new MachineError(`the ${this.personality.name} personality runs an image given to load()`);
+    this.personality.boot();
+    this.loaded = true;
+  }
+
+  /** In hypervisor mode, its controls: the button, typing into a guest, partition status. */
+  get hypervisor(): HypervisorControl | undefined {
+    return this.personality instanceof Hypervisor ? this.personality : undefined;
+  }
+
   /** Runs until the firmware exits, a limit is reached, `stop()` is called, or the core waits for input. */
   run(limits: RunLimits = {}): RunOutcome {
     this.requireLoaded();
@@ -191,10 +207,12 @@ export class Machine {
         const woke = this.idle(this.waitingAt);
         if (woke !== undefined) return woke;
       }
-      this.deliverInterrupts();
+      const before = this.deliverInterrupts();
+      if (before !== undefined) return before;
       let stop = this.cpu.step();
       if (stop.kind === 'interrupt') {
-        this.deliverInterrupts();
+        const taken = this.deliverInterrupts();
+        if (taken !== undefined) return taken;
         stop = this.cpu.step();
       }
       return this.afterCpu(stop) ?? { kind: 'stepped' };
@@ -263,8 +281,7 @@ export class Machine {
     if (this.waitingAt !== undefined) {
       const outcome = this.idle(this.waitingAt);
       if (outcome !== undefined) return outcome;
-      this.deliverInterrupts();
-      return undefined;
+      return this.deliverInterrupts();
     }
     // Every instruction costs at least one cycle, so a cycle deadline this far ahead cannot overshoot the
     // instruction limit by more than one block.
@@ -276,8 +293,7 @@ export class Machine {
     this.sliceDeadline = Infinity;
     const outcome = this.afterCpu(stop);
     if (outcome !== undefined) return outcome;
-    this.deliverInterrupts();
-    return undefined;
+    return this.deliverInterrupts();
   }
 
   /** Brings the clock up to the CPU's cycles, fires due alarms and hands the stop to the personality. */
@@ -288,6 +304,7 @@ export class Machine {
     switch (stop.kind) {
       case 'exception': {
         const status = this.personality.trap(this.trap(stop.intno, stop.pc));
+        if (status === 'idle') return this.idle(this.cpu.pc);
         if (status !== undefined) {
           this.events.emit('exit', { status });
           return { kind: 'exit', status };
@@ -337,8 +354,9 @@ export class Machine {
     this.clock.catchUp(this.cpu.clock.cycles);
   }
 
-  private deliverInterrupts(): void {
-    if (this.board.gic.irq.level && (this.cpu.cpsr & CPSR.I) === 0) this.personality.interrupt();
+  private deliverInterrupts(): RunOutcome | undefined {
+    if (!this.board.gic.irq.level || (this.cpu.cpsr & CPSR.I) !== 0) return undefined;
+    return this.personality.interrupt() === 'idle' ? this.idle(this.cpu.pc) : undefined;
   }
 
   /** WFI: sleep until an interrupt is pending (even if masked, as the architecture says). */

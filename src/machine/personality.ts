@@ -43,11 +43,16 @@ export interface Personality {
   attach(core: MachineCore): void;
   /** An image was placed in RAM. */
   loaded(image: LoadedImage): void;
-  /** Handles a trap; returns an exit status to end the run. */
-  trap(trap: Trap): number | undefined;
-  /** The interrupt line is high and CPSR.I is clear. */
-  interrupt(): void;
-  /** The core executed WFI (`next` is the instruction after it): 'waiting' when nothing can wake it. */
+  /**
+   * Sets the machine up itself instead of taking an image (the hypervisor loads its partitions); a
+   * personality without it runs images given to `Machine.load`.
+   */
+  boot?(): void;
+  /** Handles a trap; returns an exit status to end the run, or 'idle' when the core has nothing to run (then `idle` is called). */
+  trap(trap: Trap): number | 'idle' | undefined;
+  /** The interrupt line is high and CPSR.I is clear; 'idle' as for `trap`. */
+  interrupt(): 'idle' | void;
+  /** The core executed WFI (`next` is the instruction after it), or a trap or interrupt left nothing to run: 'waiting' when nothing can wake it. */
   idle(next: number): 'woken' | 'waiting';
   save(): StateValue;
   load(state: StateValue): void;

@@ -329,35 +329,35 @@ t.test('dataAbort: the first faulting access of an instruction, alignment first'
     'strd r6, r7, [r1]',
   ]);
 
-  t.same(dataAbort(str!, at(0x0010_0010), false, v6, readWord), { far: 0x0010_0010, fsr: 0x85d }, 'user store to RO');
-  t.same(dataAbort(str!, at(0x0010_0010), false, v5, readWord), { far: 0x0010_0010, fsr: 0x05d }, 'ARMv5: no WnR');
+  t.same(dataAbort(str!, at(0x0010_0010), false, v6, readWord), { far: 0x0010_0010, fsr: 0x85d, write: true }, 'user store to RO');
+  t.same(dataAbort(str!, at(0x0010_0010), false, v5, readWord), { far: 0x0010_0010, fsr: 0x05d, write: true }, 'ARMv5: no WnR in the FSR (the access is still a write)');
   t.equal(dataAbort(str!, at(0x0010_0010), true, v6, readWord), undefined, 'the privileged store does not fault');
   // STM crossing from the read/write MiB into the read-only one: words at 0xffff8..0x100004, the third faults.
   t.same(
     dataAbort(stmia!, at(0x000f_fff8), false, v6, readWord),
-    { far: 0x0010_0000, fsr: 0x85d },
+    { far: 0x0010_0000, fsr: 0x85d, write: true },
     'STM: FAR is the first word that faults',
   );
   t.same(
     dataAbort(ldrt!, at(0x0020_0000), true, v5, readWord),
-    { far: 0x0020_0000, fsr: 0x00d },
+    { far: 0x0020_0000, fsr: 0x00d, write: false },
     'LDRT from a privileged mode is checked as user',
   );
   t.same(
     dataAbort(ldrex!, at(0x0020_0002), true, v6, readWord),
-    { far: 0x0020_0002, fsr: 0x001 },
+    { far: 0x0020_0002, fsr: 0x001, write: false },
     'unaligned LDREX: alignment fault (domain 0, no WnR for a load) whatever SCTLR.A',
   );
   t.same(
     dataAbort(str!, at(0x0000_0001), false, mmu(SCTLR_M | SCTLR_A, true), readWord),
-    { far: 0x0000_0001, fsr: 0x801 },
+    { far: 0x0000_0001, fsr: 0x801, write: true },
     'unaligned store with SCTLR.A: alignment fault with WnR',
   );
   t.equal(dataAbort(ldr!, at(0x0000_0001), false, v6, readWord), undefined, 'unaligned without SCTLR.A: no fault');
   // An unaligned word crossing the 1 KiB target page: QEMU looks the second page up at its first byte.
   t.same(
     dataAbort(ldr!, at(0x001f_fffe), false, v6, readWord),
-    { far: 0x0020_0000, fsr: 0x00d },
+    { far: 0x0020_0000, fsr: 0x00d, write: false },
     'unaligned LDR into a privileged-only page: FAR at the page boundary',
   );
   t.same(
@@ -367,7 +367,7 @@ t.test('dataAbort: the first faulting access of an instruction, alignment first'
   );
   t.same(
     dataAbort(strd!, at(0x001f_fffc), false, v6, readWord),
-    { far: 0x001f_fffc, fsr: 0x85d },
+    { far: 0x001f_fffc, fsr: 0x85d, write: true },
     'STRD from user: the first word (read-only MiB) faults first',
   );
   const bl = thumbInsn('bl .');
