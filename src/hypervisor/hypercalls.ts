@@ -131,6 +131,7 @@ export function hypercall(number: number, a: readonly number[], host: HypercallH
       const [offset, buf, len] = a;
       const size = host.storeSize();
       const length = offset >= size ? 0 : Math.min(len, STORE_CHUNK, size - offset);
+      if (length === 0) return 0;
       if (!host.writeGuest(buf, host.storeRead(offset, length))) return ERR.EFAULT;
       return length;
     }

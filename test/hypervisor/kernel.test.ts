@@ -324,3 +324,143 @@ t.test('typed input and the button raise vIRQs; CONSOLE_READ drains only the par
   t.same(g.machine.run(), { kind: 'exit', status: 0 });
   t.throws(() => g.hypervisor.typeInto('nobody', new Uint8Array(1)), { name: 'HypervisorError' });
 });
+
+/** A small seeded generator (mulberry32): the same fuzz cases on every run. */
+function random(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let x = Math.imul(a ^ (a >>> 15), 1 | a);
+    x = (x + Math.imul(x ^ (x >>> 7), 61 | x)) ^ x;
+    return (x ^ (x >>> 14)) >>> 0;
+  };
+}
+
+t.test('hypercall fuzz: random calls and arguments only ever get documented results, never a hypervisor error', async (t) => {
+  const WINDOW = 4 << 20;
+  const STORE = 64 * 1024;
+  const next = random(0x5eed);
+  const pick = <T>(xs: readonly T[]): T => xs[next() % xs.length];
+  // Pointers: good ones in a scratch area, and the edges and outsides that must be refused.
+  const pointer = () =>
+    pick([
+      0x20_0000 + (next() % 0x10_0000),
+      WINDOW - 1 - (next() % 16),
+      WINDOW,
+      0xc000_0000 - 4,
+      0xc000_0000 + (next() % 0x1000),
+      0xc000_1000,
+      0x1000_9000,
+      0x1004_0000,
+      0xffff_fff0 + (next() % 16),
+      next(),
+    ]);
+  const length = () => pick([0, 1, 4, 16, 1023, 1024, 1025, 4096, 4097, 0x7fff_ffff, 0xffff_ffff, next() % 5000, next()]);
+  // WAIT, VIRQ_UNMASK, EXIT and REBOOT are left out: the fuzzing guest must go on with vIRQs masked.
+  const numbers = [0, 1, 2, 4, 5, 7, 8, 9, 12, 13, 14, 15, 16, 17, 100, 0xffff_ffff];
+  const cases = Array.from({ length: 3000 }, () => {
+    const n = pick(numbers);
+    return [n, pointer(), length(), pick([pointer(), length()]), length()] as const;
+  });
+  const table = cases.map(([n, a0, a1, a2, a3]) => `.word ${a0}, ${a1}, ${a2}, ${a3}, ${n}`).join('\n');
+  const image = rawGuest(`
+    adr r8, table
+    ldr r9, =${cases.length}
+    ldr r10, =0x100000
+  loop:
+    ldmia r8!, {r0, r1, r2, r3, r7}
+    svc #0
+    str r0, [r10], #4
+    subs r9, r9, #1
+    bne loop
+    ldr r0, =0x100000
+    ldr r1, =${cases.length * 4}
+  print:
+    hc 0
+    add r0, r0, r0
+    mov r0, #0
+    hc 10
+  .ltorg
+  table:
+  ${table}
+  `);
+  const results: number[] = [];
+  const g = hypervisorMachine([{ config: partition('work'), image }, { config: partition('home'), image: printer('home is fine\n') }], { record: ['hypercall'] });
+  g.machine.on('hypercall', (e) => e.guest === 'work' && results.length < cases.length && results.push(e.result ?? NaN));
+  t.same(g.machine.run({ maxCycles: 1e9 }), { kind: 'exit', status: 0 }, 'the fuzzing guest ran to its end');
+  t.equal(g.out.home, 'home is fine\n', 'the other guest is untouched');
+  t.equal(results.length, cases.length);
+  const inWindow = (p: number, n: number) => n === 0 || (p < WINDOW && n <= WINDOW - p);
+  const signed = (v: number) => v | 0;
+  let checked = 0;
+  cases.forEach(([n, a0, a1, a2], k) => {
+    const got = signed(results[k]);
+    let want: number | undefined;
+    switch (n) {
+      case 0: // CONSOLE_WRITE
+        want = inWindow(a0, Math.min(a1, 1024)) ? Math.min(a1, 1024) : -3;
+        break;
+      case 1: // CONSOLE_READ: nothing is ever typed
+        want = inWindow(a0, Math.min(a1, 1024)) ? 0 : -3;
+        break;
+      case 5:
+      case 13: // VIRQ_RETURN, FAULT_RETURN outside an upcall or handler
+        want = -2;
+        break;
+      case 7: // TIMER_SET
+        want = a0 > 60_000_000 || a1 > 1 ? -2 : 0;
+        break;
+      case 14: {
+        // STORE_READ
+        const len = a0 >= STORE ? 0 : Math.min(a2, 4096, STORE - a0);
+        want = inWindow(a1, len) ? len : -3;
+        break;
+      }
+      case 15: {
+        // STORE_WRITE
+        const len = Math.min(a2, 4096);
+        want = a0 + len > STORE ? -4 : inWindow(a1, len) ? len : -3;
+        break;
+      }
+      case 16:
+        want = a0 > 1 ? -2 : 0;
+        break;
+      case 17:
+      case 100:
+      case 0xffff_ffff:
+        want = -1;
+        break;
+      default:
+        if (got < -4) t.fail(`case ${k}: call ${n} returned ${got}, not a documented error`);
+    }
+    if (want === undefined) return;
+    checked++;
+    if (got !== want) t.fail(`case ${k}: call ${n}(0x${a0.toString(16)}, 0x${a1.toString(16)}, 0x${a2.toString(16)}) returned ${got}, want ${want}`);
+  });
+  t.ok(checked > 2000, `${checked} results checked against the documented semantics`);
+  t.ok(results.some((r) => signed(r) === -3) && results.some((r) => signed(r) > 0), 'both refusals and successes happened');
+});
+
+t.test('a snapshot taken while both guests run restores and continues byte-identically', async (t) => {
+  const build = () =>
+    hypervisorMachine([{ config: partition('work'), image: ticker(700, 1000) }, { config: partition('home', { weight: 2 }), image: spinner() }], { record: ['hypercall', 'virq', 'worldSwitch'] });
+  const first = build();
+  t.equal(first.machine.run({ maxCycles: 3_333_333 }).kind, 'limit');
+  const snapshot = first.machine.snapshot();
+  const snapshotCycles = first.machine.cycles;
+  const mark = { hypercall: first.events.hypercall!.length, virq: first.events.virq!.length, worldSwitch: first.events.worldSwitch!.length };
+  t.equal(first.machine.run({ maxCycles: 9_000_000 }).kind, 'limit');
+  const second = build();
+  for (const list of Object.values(second.events)) list.length = 0; // what its own boot did
+  second.machine.restore(snapshot);
+  t.equal(second.machine.cycles, snapshotCycles, 'restored at the snapshot');
+  t.equal(second.machine.run({ maxCycles: 9_000_000 }).kind, 'limit');
+  t.equal(second.machine.cycles, first.machine.cycles, 'same cycles');
+  t.equal(second.machine.instructions, first.machine.instructions, 'same instructions');
+  t.same(second.events.hypercall, first.events.hypercall!.slice(mark.hypercall), 'the same hypercalls after the snapshot');
+  t.same(second.events.virq, first.events.virq!.slice(mark.virq), 'the same upcalls');
+  t.same(second.events.worldSwitch, first.events.worldSwitch!.slice(mark.worldSwitch), 'the same world switches');
+  t.ok(mark.virq > 0 && second.events.virq!.length > 0, 'upcalls on both sides of the snapshot');
+  t.same(second.hypervisor.status(), first.hypervisor.status(), 'the same partition state and counters');
+  t.ok(Buffer.from(second.machine.snapshot()).equals(Buffer.from(first.machine.snapshot())), 'and the same snapshot bytes at the end');
+});
