@@ -311,13 +311,22 @@ export class Cpu {
 
   /**
    * Switches the address space the block cost cache and the trace decoder key on (ARCHITECTURE §6: two
-   * guests run the same virtual addresses). Captured records of the old space are decoded first.
+   * guests run the same virtual addresses). Captured records of the old space are decoded first: the
+   * record of the last instruction that ran is closed now, with the registers as they are (its changes,
+   * and whatever the caller did to them since, in its own space), not when the next instruction runs in
+   * the new space, whose code would decode it.
    */
   setAddressSpace(space: number): void {
     if (!Number.isInteger(space) || space < 0 || space > 0xffff) throw new RangeError(`address space ${space} out of range`);
     if (space === this.clock.addressSpace) return;
+    this.capture?.finish();
     this.capture?.drain();
     this.clock.setAddressSpace(space);
+  }
+
+  /** The address space set last (0 until one is set). */
+  get addressSpace(): number {
+    return this.clock.addressSpace;
   }
 
   /** Starts capturing executed instructions for a trace (needs the native block clock). */

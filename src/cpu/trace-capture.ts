@@ -179,7 +179,10 @@ export class TraceCapture {
     lib!.clear(this.native);
   }
 
-  /** Closes the last instruction's record: call once when the run is over, then drain. */
+  /**
+   * Closes the last instruction's record with the registers as they are now (then drain): when the run is
+   * over, or before the address space changes. The next instruction opens a record of its own as usual.
+   */
   finish(): void {
     lib!.finish(this.uc, this.native);
   }

@@ -74,3 +74,31 @@ t.test('address space numbers are checked', async (t) => {
   t.throws(() => cpu.setAddressSpace(1.5));
   cpu.close();
 });
+
+t.test('a trace capture decodes each instruction with the code of its own address space', async (t) => {
+  // A's SVC is the last instruction before the switch: its record must be closed (and decoded) in space
+  // 0, with A's registers. B's block is shorter, so A's SVC address holds no instruction of B's.
+  const cpu = machine('native');
+  cpu.writeMemory(CODE_B, assemble('mul r0, r1, r2\nsvc #0', CODE_VA));
+  const records: { pc: number; insn: number; r0?: number }[] = [];
+  cpu.startTrace({}, {
+    insn: (_i, _cycle, pc, insn, _thumb, _mode, mask, values) => records.push({ pc, insn, ...(mask & 1 ? { r0: values[0] } : {}) }),
+    mem: () => {},
+  });
+  runIn(cpu, TABLE_A, 0);
+  cpu.setReg(0, 0x1234); // what the code that handles A's SVC leaves in A's r0 before the switch
+  runIn(cpu, TABLE_B, 1);
+  cpu.setAddressSpace(0); // closes B's SVC the same way
+  cpu.stopTrace();
+  const a = assemble('mov r0, #1\nmov r1, #2\nmov r2, #3\nmov r3, #4\nsvc #0', CODE_VA);
+  const b = assemble('mul r0, r1, r2\nsvc #0', CODE_VA);
+  const word = (bytes: Uint8Array, k: number) => new DataView(bytes.buffer, bytes.byteOffset).getUint32(k * 4, true);
+  t.strictSame(
+    records.map((r) => [r.pc, r.insn]),
+    [...[0, 1, 2, 3, 4].map((k) => [CODE_VA + 4 * k, word(a, k)]), ...[0, 1].map((k) => [CODE_VA + 4 * k, word(b, k)])],
+    'A\'s five instructions with A\'s encodings, then B\'s two with B\'s',
+  );
+  t.equal(records[4]!.r0, 0x1234, 'A\'s SVC record has A\'s registers as they were at the switch');
+  t.equal(records[5]!.r0, 2 * 3, 'B\'s multiply: r0 = r1 * r2 (r1, r2 as A left them)');
+  cpu.close();
+});
