@@ -22,9 +22,11 @@ uint32_t events_take(int may_wait)
     VCPU->virq_masked = 1;          /* no upcall between the test and WAIT */
     uint32_t ev = virq_events;
     virq_events = 0;
+    /* WAIT returns at once if a bit is (or becomes) pending; masked as we are, it hands the bits over
+       itself (and clears them) instead of making an upcall. */
     if (!ev && may_wait)
-        hc_wait();                  /* returns at once if a bit is (or becomes) pending, masked or not */
-    hc_virq_unmask();               /* a pending vIRQ is delivered here, into virq_events */
+        ev = (uint32_t)hc_wait();
+    hc_virq_unmask();               /* a vIRQ raised since is delivered here, into virq_events */
     return ev;
 }
 

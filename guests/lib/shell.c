@@ -190,8 +190,11 @@ static void cmd_spin(const struct command *cmd, char *args)
         return;
     VCPU->virq_masked = 1;
     uint64_t end = hc_time_get() + (uint64_t)seconds * 1000000u;
-    while (hc_time_get() < end)
-        ;
+    /* Real work between clock reads: a hypercall per iteration would make this a hypercall benchmark. */
+    while (hc_time_get() < end) {
+        for (volatile uint32_t i = 0; i < 10000; i++)
+            ;
+    }
     hc_virq_unmask();
     console_puts("spin done");
 }

@@ -558,6 +558,9 @@ export class Hypervisor implements Personality {
     const bits = p.pending;
     p.pending = 0;
     this.writeVcpu(i, VCPU.virqPending, 0);
+    p.stats.virqs++;
+    const { events } = this.core;
+    if (events.has('virq')) events.emit('virq', { guest: this.names[i], bits, via: 'wait' });
     return bits;
   }
 
@@ -575,7 +578,7 @@ export class Hypervisor implements Personality {
     this.enterGuest(p.upcallEntry, p.upcallStack, [bits]);
     this.charge('upcall');
     const { events } = this.core;
-    if (events.has('virq')) events.emit('virq', { guest: this.names[i], bits });
+    if (events.has('virq')) events.emit('virq', { guest: this.names[i], bits, via: 'upcall' });
   }
 
   // ---- faults and partition life ----

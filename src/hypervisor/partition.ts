@@ -15,7 +15,7 @@ export interface PartitionStats {
   /** Cycles the partition ran (its slices, with the hypervisor work done on its behalf). */
   cycles: number;
   hypercalls: number;
-  /** Upcalls delivered. */
+  /** vIRQ deliveries (upcalls, and WAIT results with bits). */
   virqs: number;
   faults: number;
   /** Times it was switched in. */

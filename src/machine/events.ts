@@ -28,8 +28,8 @@ export interface MachineEvents {
   guestConsole: { guest: string; bytes: Uint8Array };
   /** A hypercall and its result (null when the call did not return to the caller: it resumed a context, exited or rebooted). */
   hypercall: { guest: string; number: number; name: string; args: number[]; result: number | null };
-  /** An upcall delivered these vIRQ bits. */
-  virq: { guest: string; bits: number };
+  /** vIRQ bits delivered, by an upcall or as the result of WAIT (vIRQs masked: the guest polls). */
+  virq: { guest: string; bits: number; via: 'upcall' | 'wait' };
   /** The CPU went from one partition to another (null: none, the hypervisor idles). */
   worldSwitch: { from: string | null; to: string | null };
   /** A guest faulted; `handled` when its fault handler got it (else the partition stopped). */

@@ -58,3 +58,25 @@ export function hypervisorMachine(
   machine.boot();
   return { machine, hypervisor, out, events };
 }
+
+/** Runs until `guest`'s console text (from `from` on) matches `pattern`, or `budget` more cycles pass; the text after `from`. */
+export function runUntil(g: Guests, guest: string, pattern: RegExp, budget = 2e8, from = g.out[guest].length): string {
+  const seen = () => g.out[guest].slice(from);
+  const off = g.machine.on('guestConsole', (e) => {
+    if (e.guest === guest && pattern.test(seen())) g.machine.stop();
+  });
+  try {
+    if (!pattern.test(seen())) g.machine.run({ maxCycles: g.machine.cycles + budget });
+  } finally {
+    off();
+  }
+  return seen();
+}
+
+/** Types a command line into `guest` and runs until its next prompt; returns what it printed. */
+export function command(g: Guests, guest: string, line: string, budget = 2e8): string {
+  const from = g.out[guest].length;
+  g.hypervisor.typeInto(guest, new TextEncoder().encode(`${line}\n`));
+  const text = runUntil(g, guest, new RegExp(`(^|\\n)${guest}> $`), budget, from);
+  return text.replace(new RegExp(`${guest}> $`), '');
+}
