@@ -6,7 +6,14 @@
  * Also: the cycle timing mode against fast, and tracing (handset's trace file against QEMU's
  * `-singlestep -d exec,cpu` log) on a shortened copy of the image (cpu_bound_passes patched) in a temp dir;
  * and snapshots: size, save and restore time of a 128 MiB board near the end of firmware/newlib-demo.elf,
- * against the time newlib-demo itself takes to run.
+ * against the time newlib-demo itself takes to run; and the hypervisor (tools/bench/hypervisor-bench.ts):
+ * two CPU-bound guests against the same loop bare-metal, hypercalls and world switches per host second,
+ * and the boot of the work and home guests to their prompts.
+ *
+ * Environment: BENCH_ROUNDS (default 3; each measurement is the best of that many runs);
+ * BENCH_TRACE_PASSES (the tracing workload's cpu_bound_passes, default 244); BENCH_ONLY, a comma-separated
+ * list of the sections to run, of `speed` (MIPS against raw Unicorn and QEMU, cycle timing), `trace`,
+ * `snapshot`, `hypervisor` (default all, in that order), e.g. `BENCH_ONLY=hypervisor npm run bench`.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, statfsSync } from 'node:fs';
@@ -15,6 +22,7 @@ import { join } from 'node:path';
 import { patchedCopy } from './bench/elf-patch.ts';
 import { handsetTraced, qemuTraced } from './bench/trace-bench.ts';
 import { runRawUnicorn } from './bench/raw-baseline.ts';
+import { hypervisorBench } from './bench/hypervisor-bench.ts';
 import { loadImage } from '../src/loader/image.ts';
 import { Machine, memoryLayout, type TimingMode } from '../src/machine/machine.ts';
 import type { BlockClockKind } from '../src/cpu/block-clock.ts';
@@ -26,7 +34,12 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const TRACE_PASSES = Number(process.env.BENCH_TRACE_PASSES ?? 244);
 /** QEMU's exec,cpu log takes ~300 bytes per instruction. */
 const QEMU_LOG_BYTES_PER_PASS = 8196 * 300;
-
+const SECTIONS = ['speed', 'trace', 'snapshot', 'hypervisor'] as const;
+const ONLY = (process.env.BENCH_ONLY ?? SECTIONS.join(',')).split(',').map((x) => x.trim()).filter((x) => x !== '');
+for (const name of ONLY) {
+  if (!(SECTIONS as readonly string[]).includes(name)) throw new Error(`BENCH_ONLY: no section "${name}" (expected some of ${SECTIONS.join(', ')})`);
+}
+const want = (section: (typeof SECTIONS)[number]) => ONLY.includes(section);
 
 function ms(start: bigint): number {
   return Number(process.hrtime.bigint() - start) / 1e6;
@@ -83,73 +96,77 @@ function best<T>(n: number, f: () => T, key: (t: T) => number): T {
   return b!;
 }
 
-const native = best(ROUNDS, () => ours('native'), (r) => r.ms);
-const cycle = best(ROUNDS, () => ours('native', 'cycle'), (r) => r.ms);
-const js = ours('js');
-const rawMs = best(ROUNDS, raw, (x) => x);
-const qemuMs = best(ROUNDS, () => qemu() ?? Infinity, (x) => x);
-const qemuBase = best(ROUNDS, () => qemuStartup() ?? Infinity, (x) => x);
-const insns = native.insns;
-const mips = (t: number) => insns / t / 1000;
-const qemuNet = qemuMs - qemuBase;
+if (want('speed')) {
+  const native = best(ROUNDS, () => ours('native'), (r) => r.ms);
+  const cycle = best(ROUNDS, () => ours('native', 'cycle'), (r) => r.ms);
+  const js = ours('js');
+  const rawMs = best(ROUNDS, raw, (x) => x);
+  const qemuMs = best(ROUNDS, () => qemu() ?? Infinity, (x) => x);
+  const qemuBase = best(ROUNDS, () => qemuStartup() ?? Infinity, (x) => x);
+  const insns = native.insns;
+  const mips = (t: number) => insns / t / 1000;
+  const qemuNet = qemuMs - qemuBase;
 
-console.log(`image ${IMAGE}: ${insns} instructions, best of ${ROUNDS}`);
-console.log(`handset fast (native block clock)  ${mips(native.ms).toFixed(1)} MIPS`);
-console.log(`handset fast (TypeScript reference) ${mips(js.ms).toFixed(1)} MIPS`);
-console.log(`raw Unicorn, no SoC                 ${mips(rawMs).toFixed(1)} MIPS`);
-if (Number.isFinite(qemuMs)) {
-  console.log(`qemu-system-arm (whole process)     ${mips(qemuMs).toFixed(1)} MIPS; minus start-up ${mips(qemuNet).toFixed(1)} MIPS`);
-}
-console.log(`ratio handset/raw Unicorn = ${(rawMs / native.ms).toFixed(2)} (target >= 0.8)`);
-if (Number.isFinite(qemuMs)) {
-  console.log(`ratio handset/QEMU = ${(qemuMs / native.ms).toFixed(2)} (whole process), ${(qemuNet / native.ms).toFixed(2)} (minus QEMU start-up)`);
-}
-
-// cycle timing mode against fast, same image, native block clock
-console.log(`handset cycle (native block clock) ${(cycle.insns / cycle.ms / 1000).toFixed(1)} MIPS, CPI ${(cycle.cycles / cycle.insns).toFixed(3)}`);
-console.log(`ratio cycle/fast = ${((cycle.insns / cycle.ms) / (native.insns / native.ms)).toFixed(2)} (target >= 0.5)`);
-
-// tracing: handset's trace file against QEMU's per-instruction log, on a shortened copy of the image
-const dir = mkdtempSync(join(tmpdir(), 'handset-bench-'));
-try {
-  const fs = statfsSync(dir);
-  // QEMU's log gets at most half the free space
-  const passes = Math.max(1, Math.min(TRACE_PASSES, Math.floor((fs.bavail * fs.bsize) / 2 / QEMU_LOG_BYTES_PER_PASS)));
-  const image = join(dir, 'cpu-bound-short.elf');
-  patchedCopy(IMAGE, image, 'cpu_bound_passes', passes);
-  const traceFile = join(dir, 'handset.trace');
-  const h = best(ROUNDS, () => {
-    rmSync(traceFile, { force: true });
-    return handsetTraced(image, traceFile);
-  }, (r) => r.ms);
-  rmSync(traceFile, { force: true });
-  // QEMU's instructions: the log's Trace lines, counted on the first successful round (the same every round)
-  let qemuInsns: number | undefined;
-  const q = best(ROUNDS, () => {
-    const r = qemuTraced(image, join(dir, 'qemu.log'), qemuInsns === undefined);
-    if (r !== undefined && qemuInsns === undefined) qemuInsns = r.insns;
-    return r;
-  }, (r) => r?.ms ?? Infinity);
-  const rate = (n: number, t: number) => (n / t / 1000).toFixed(2);
-  const perInsn = (b: number, n: number) => (b / n).toFixed(2);
-  console.log(`trace workload: copy with cpu_bound_passes=${passes}, ${h.insns} instructions`);
-  console.log(`handset --trace (whole run)        ${rate(h.insns, h.ms)} M insn/s, ${perInsn(h.bytes, h.insns)} B/insn (${h.bytes} B)`);
-  if (q !== undefined && qemuInsns !== undefined) {
-    const n = qemuInsns;
-    const same = n === h.insns ? "= handset's count" : `handset counts ${h.insns}`;
-    console.log(`qemu -d exec,cpu (whole process)   ${rate(n, q.ms)} M insn/s, ${perInsn(q.bytes, n)} B/insn (${q.bytes} B; -singlestep, no nochain; ${n} Trace lines ${same})`);
-    const size = (h.bytes / h.insns) / (q.bytes / n);
-    console.log(`ratio trace throughput handset/QEMU = ${((h.insns / h.ms) / (n / q.ms)).toFixed(2)} (target >= 10)`);
-    console.log(`ratio trace bytes/insn handset/QEMU = ${size.toFixed(4)} = 1/${(1 / size).toFixed(0)} (target <= 0.1)`);
-  } else {
-    console.log('qemu-system-arm traced run failed');
+  console.log(`image ${IMAGE}: ${insns} instructions, best of ${ROUNDS}`);
+  console.log(`handset fast (native block clock)  ${mips(native.ms).toFixed(1)} MIPS`);
+  console.log(`handset fast (TypeScript reference) ${mips(js.ms).toFixed(1)} MIPS`);
+  console.log(`raw Unicorn, no SoC                 ${mips(rawMs).toFixed(1)} MIPS`);
+  if (Number.isFinite(qemuMs)) {
+    console.log(`qemu-system-arm (whole process)     ${mips(qemuMs).toFixed(1)} MIPS; minus start-up ${mips(qemuNet).toFixed(1)} MIPS`);
   }
-} finally {
-  rmSync(dir, { recursive: true, force: true });
+  console.log(`ratio handset/raw Unicorn = ${(rawMs / native.ms).toFixed(2)} (target >= 0.8)`);
+  if (Number.isFinite(qemuMs)) {
+    console.log(`ratio handset/QEMU = ${(qemuMs / native.ms).toFixed(2)} (whole process), ${(qemuNet / native.ms).toFixed(2)} (minus QEMU start-up)`);
+  }
+
+  // cycle timing mode against fast, same image, native block clock
+  console.log(`handset cycle (native block clock) ${(cycle.insns / cycle.ms / 1000).toFixed(1)} MIPS, CPI ${(cycle.cycles / cycle.insns).toFixed(3)}`);
+  console.log(`ratio cycle/fast = ${((cycle.insns / cycle.ms) / (native.insns / native.ms)).toFixed(2)} (target >= 0.5)`);
+}
+
+if (want('trace')) {
+  // tracing: handset's trace file against QEMU's per-instruction log, on a shortened copy of the image
+  const dir = mkdtempSync(join(tmpdir(), 'handset-bench-'));
+  try {
+    const fs = statfsSync(dir);
+    // QEMU's log gets at most half the free space
+    const passes = Math.max(1, Math.min(TRACE_PASSES, Math.floor((fs.bavail * fs.bsize) / 2 / QEMU_LOG_BYTES_PER_PASS)));
+    const image = join(dir, 'cpu-bound-short.elf');
+    patchedCopy(IMAGE, image, 'cpu_bound_passes', passes);
+    const traceFile = join(dir, 'handset.trace');
+    const h = best(ROUNDS, () => {
+      rmSync(traceFile, { force: true });
+      return handsetTraced(image, traceFile);
+    }, (r) => r.ms);
+    rmSync(traceFile, { force: true });
+    // QEMU's instructions: the log's Trace lines, counted on the first successful round (the same every round)
+    let qemuInsns: number | undefined;
+    const q = best(ROUNDS, () => {
+      const r = qemuTraced(image, join(dir, 'qemu.log'), qemuInsns === undefined);
+      if (r !== undefined && qemuInsns === undefined) qemuInsns = r.insns;
+      return r;
+    }, (r) => r?.ms ?? Infinity);
+    const rate = (n: number, t: number) => (n / t / 1000).toFixed(2);
+    const perInsn = (b: number, n: number) => (b / n).toFixed(2);
+    console.log(`trace workload: copy with cpu_bound_passes=${passes}, ${h.insns} instructions`);
+    console.log(`handset --trace (whole run)        ${rate(h.insns, h.ms)} M insn/s, ${perInsn(h.bytes, h.insns)} B/insn (${h.bytes} B)`);
+    if (q !== undefined && qemuInsns !== undefined) {
+      const n = qemuInsns;
+      const same = n === h.insns ? "= handset's count" : `handset counts ${h.insns}`;
+      console.log(`qemu -d exec,cpu (whole process)   ${rate(n, q.ms)} M insn/s, ${perInsn(q.bytes, n)} B/insn (${q.bytes} B; -singlestep, no nochain; ${n} Trace lines ${same})`);
+      const size = (h.bytes / h.insns) / (q.bytes / n);
+      console.log(`ratio trace throughput handset/QEMU = ${((h.insns / h.ms) / (n / q.ms)).toFixed(2)} (target >= 10)`);
+      console.log(`ratio trace bytes/insn handset/QEMU = ${size.toFixed(4)} = 1/${(1 / size).toFixed(0)} (target <= 0.1)`);
+    } else {
+      console.log('qemu-system-arm traced run failed');
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 // snapshots: a 128 MiB board near the end of newlib-demo (all its RAM written, its files still open)
-{
+if (want('snapshot')) {
   const DEMO = 'firmware/newlib-demo.elf';
   const demo = () => {
     const machine = new Machine({ cpu: 'arm926', ramSize: RAM, cmdline: DEMO });
@@ -204,3 +221,6 @@ try {
   console.log(`snapshot() ${taken.ms.toFixed(1)} ms; restore() into a fresh machine ${restored.ms.toFixed(1)} ms, into the same machine again ${restored.again.toFixed(1)} ms`);
   console.log(`ratio snapshot time / newlib-demo run time = ${(taken.ms / whole.ms).toFixed(2)}; restore (fresh) / run time = ${(restored.ms / whole.ms).toFixed(2)}`);
 }
+
+// the hypervisor: two CPU-bound guests against bare metal, hypercall and world-switch rates, boot
+if (want('hypervisor')) hypervisorBench(ROUNDS);
