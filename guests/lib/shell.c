@@ -6,7 +6,8 @@
  *
  * Task loop: take the vIRQ bits the upcall handler recorded (events_take: WAIT when there is nothing to
  * do), count heartbeats, report foreground changes, read console input (CONSOLE_READ after VIRQ_CONSOLE,
- * until it returns 0) and run at most one complete line per turn. Nothing is echoed.
+ * until it returns 0) and run at most one complete line per turn. Each complete line is echoed after the
+ * prompt (the line editing itself is the terminal's or the front end's).
  *
  * Lines end at '\n' or '\r' ("\r\n" is one end); a line of more than LINE_MAX characters is not run:
  * "line too long" is printed when it ends. After every line the prompt is printed again.
@@ -347,10 +348,15 @@ static void line_done(void)
     line[line_len] = 0;
     line_len = 0;
     line_overflow = 0;
-    if (overflow)
+    /* The line as received, after the prompt, as a serial console would show it: the screen (and a log
+       of the run) shows what was typed where it was typed, and each answer on lines of its own. */
+    if (overflow) {
+        console_puts("");
         console_puts("line too long");
-    else
+    } else {
+        console_puts(line);
         run_line(line);
+    }
     prompt();
 }
 

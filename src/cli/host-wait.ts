@@ -9,7 +9,8 @@
  * emulation ran, would not interrupt it: for that, a wait also watches Node's signal pipe when
  * src/cli/signals.ts has found it (`watchSignalPipe`): libuv's signal handler writes each signal there
  * and the event loop reads it, so while it holds anything, a handler is waiting to run.
- * Only the CLI's console I/O (src/cli/stdio.ts) and src/cli/signals.ts use this file.
+ * Only the CLI's console I/O (src/cli/stdio.ts), src/cli/signals.ts and the key mode of `handset run` on
+ * a terminal (`keyMode`, tcgetattr/tcsetattr) use this file.
  */
 import koffi from 'koffi';
 
@@ -27,6 +28,8 @@ const TIOCGWINSZ = 0x5413;
 interface Libc {
   poll(fds: Buffer, nfds: number, timeout: number): number;
   ioctl(fd: number, request: number, arg: Buffer): number;
+  tcgetattr(fd: number, termios: Buffer): number;
+  tcsetattr(fd: number, actions: number, termios: Buffer): number;
 }
 
 let libc: Libc | null | undefined;
@@ -38,6 +41,8 @@ function bind(): Libc | null {
     libc = {
       poll: lib.func('int poll(void *fds, unsigned long nfds, int timeout)') as Libc['poll'],
       ioctl: lib.func('int ioctl(int fd, unsigned long request, void *arg)') as Libc['ioctl'],
+      tcgetattr: lib.func('int tcgetattr(int fd, void *termios)') as Libc['tcgetattr'],
+      tcsetattr: lib.func('int tcsetattr(int fd, int actions, void *termios)') as Libc['tcsetattr'],
     };
   } catch {
     libc = null; // not glibc: waits fall back to short sleeps
@@ -92,6 +97,11 @@ export function waitReadable(fd: number): WaitResult {
   return wait(fd, POLLIN, -1) as WaitResult;
 }
 
+/** Waits up to `timeoutMs` until a read of `fd` would not block. */
+export function waitReadableFor(fd: number, timeoutMs: number): WaitResult | 'timeout' {
+  return wait(fd, POLLIN, Math.max(0, Math.round(timeoutMs)));
+}
+
 /** Whether a read of `fd` would return at once, without waiting. */
 export function readableNow(fd: number): boolean {
   return wait(fd, POLLIN, 0) === 'ready';
@@ -115,4 +125,27 @@ export function terminalColumns(fd: number): number | undefined {
   if (c.ioctl(fd, TIOCGWINSZ, size) !== 0) return undefined;
   const columns = size.readUInt16LE(2);
   return columns > 0 ? columns : undefined;
+}
+
+/** struct termios (glibc, Linux): c_iflag, c_oflag, c_cflag, c_lflag, c_line, c_cc[32], speeds; 60 bytes. */
+const TERMIOS_SIZE = 60;
+const C_LFLAG = 12;
+const ICANON = 0x2;
+const ECHO = 0x8;
+const TCSANOW = 0;
+
+/**
+ * Puts the terminal on `fd` in key-at-a-time mode: no line buffering and no echo by the terminal (the
+ * caller echoes), signals (^C) kept. Returns the function that puts the old mode back; undefined if `fd`
+ * is not a terminal (or there is no libc to ask).
+ */
+export function keyMode(fd: number): (() => void) | undefined {
+  const c = bind();
+  if (c === null) return undefined;
+  const saved = Buffer.alloc(TERMIOS_SIZE + 4);
+  if (c.tcgetattr(fd, saved) !== 0) return undefined;
+  const raw = Buffer.from(saved);
+  raw.writeUInt32LE(raw.readUInt32LE(C_LFLAG) & ~(ICANON | ECHO), C_LFLAG);
+  if (c.tcsetattr(fd, TCSANOW, raw) !== 0) return undefined;
+  return () => void c.tcsetattr(fd, TCSANOW, saved);
 }

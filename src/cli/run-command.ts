@@ -5,9 +5,10 @@
  *
  * Input: with a scenario (`--script`), the scenario types; else, off a terminal, stdin goes a line at a
  * time to the foreground guest whenever it waits with nothing left to read (every run with the same input
- * is the same); on a terminal, keystrokes go to the foreground guest as they come (src/cli/terminal-keys.ts).
+ * is the same); on a terminal, keystrokes go to the foreground guest as they come, Ctrl-B is the button
+ * and Ctrl-T shows the status (src/cli/terminal-keys.ts), and virtual time is paced to host time.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadImage } from '../loader/image.ts';
@@ -23,6 +24,9 @@ import { parseClockMhz, parseCount, parseRamSize, UsageError } from './options.t
 import { drainOutputs, runInChunks, type RunEnd } from './run-loop.ts';
 import { SIGNAL_EXIT_STATUS, SignalWatch } from './signals.ts';
 import { stderr, stdinInput, stdout, whichAreTerminals } from './stdio.ts';
+import { keyMode, readableNow, waitReadableFor } from './host-wait.ts';
+import { LineEditor } from './terminal-keys.ts';
+import { yieldToEventLoop } from './signals.ts';
 
 export interface RunArgs {
   config?: string;
@@ -37,6 +41,8 @@ export interface RunArgs {
 }
 
 const EXIT_LIMIT = 124;
+/** On a terminal, virtual time runs at most this far ahead of host time (seconds). */
+const PACE_AHEAD_S = 0.05;
 const EXIT_FAILED = 1;
 const MIB = 1 << 20;
 
@@ -82,8 +88,8 @@ export async function runHandset(args: RunArgs): Promise<number> {
   });
   const stores = config.partitions.map((p) => (args.state !== undefined ? fileStore(args.state, p.name, p.storeKiB * 1024) : memoryStore(p.storeKiB * 1024)));
   const terminal = scenario === undefined && whichAreTerminals().stdin;
-  const input = scenario === undefined ? stdinInput() : undefined;
-  const hypervisor = new Hypervisor({ config, images, stores, input, hostInput: terminal ? 'live' : 'lines' });
+  const input = scenario === undefined && !terminal ? stdinInput() : undefined;
+  const hypervisor = new Hypervisor({ config, images, stores, input });
   const machine = new Machine({ cpu, ramSize, clockHz, timing, personality: hypervisor });
   const screen = new GuestConsoleWriter((bytes) => stdout.write(bytes));
   const news = (text: string) => {
@@ -100,7 +106,9 @@ export async function runHandset(args: RunArgs): Promise<number> {
     machine.boot();
     const started = process.hrtime.bigint();
     let status: number;
-    if (scenario === undefined) {
+    if (terminal) {
+      status = await finish(await interactive());
+    } else if (scenario === undefined) {
       const end = await runInChunks(machine, { limits: { maxCycles }, outputs, input, signals });
       status = await finish(end);
     } else {
@@ -121,11 +129,7 @@ export async function runHandset(args: RunArgs): Promise<number> {
     if (args.stats) {
       const hostMs = Number(process.hrtime.bigint() - started) / 1e6;
       await drainOutputs([stdout], signals);
-      for (const s of hypervisor.status()) {
-        stderr.writeText(
-          `${s.name}: state=${s.state} cycles=${s.cycles} share=${(s.share * 100).toFixed(1)}% hypercalls=${s.hypercalls} virqs=${s.virqs} faults=${s.faults} switches=${s.switches} boots=${s.boots}\n`,
-        );
-      }
+      stderr.writeText(statusLines());
       stderr.writeText(`instructions=${machine.instructions} cycles=${machine.cycles} host_ms=${Math.round(hostMs)}\n`);
     }
     await drainOutputs(outputs, signals);
@@ -134,6 +138,70 @@ export async function runHandset(args: RunArgs): Promise<number> {
     return status;
   } finally {
     machine.close();
+  }
+
+  /** Per partition: state, cycles, share, hypercalls, vIRQs, faults (the status hotkey and --stats). */
+  function statusLines(): string {
+    return hypervisor
+      .status()
+      .map((s) => `${s.name}${s.foreground ? '*' : ''}: state=${s.state} cycles=${s.cycles} share=${(s.share * 100).toFixed(1)}% hypercalls=${s.hypercalls} virqs=${s.virqs} faults=${s.faults} switches=${s.switches} boots=${s.boots}\n`)
+      .join('');
+  }
+
+  /**
+   * On a terminal: keys go to the foreground phone as they are typed (src/cli/terminal-keys.ts), and
+   * virtual time is paced to the host's (never ahead of it by more than PACE_AHEAD_S): an idle handset
+   * sleeps instead of racing through its timers. This is the one place host time meets the emulation.
+   */
+  async function interactive(): Promise<RunEnd> {
+    const hz = machine.config.clockHz;
+    const editor = new LineEditor({
+      echo: (bytes) => {
+        screen.add(hypervisor.foreground, bytes);
+        stdout.flush();
+      },
+      line: (bytes) => hypervisor.typeInto(hypervisor.foreground, bytes),
+      button: () => hypervisor.pressButton(),
+      status: () => {
+        screen.endLine();
+        stdout.write(Buffer.from(statusLines()));
+      },
+    });
+    const restore = keyMode(0);
+    const started = process.hrtime.bigint();
+    const startCycles = machine.cycles;
+    const keys = Buffer.alloc(256);
+    let keysOpen = true;
+    try {
+      for (;;) {
+        while (keysOpen && readableNow(0)) {
+          let n = 0;
+          try {
+            n = readSync(0, keys, 0, keys.length, null);
+          } catch {
+            break; // nothing after all (EAGAIN), or the terminal went away: try again later
+          }
+          if (n === 0) keysOpen = false; // end of input (^D at a line start is not sent: key mode)
+          else editor.feed(keys.subarray(0, n));
+        }
+        const hostCycles = startCycles + (Number(process.hrtime.bigint() - started) / 1e9) * hz;
+        if (machine.cycles >= hostCycles) {
+          stdout.flush();
+          waitReadableFor(keysOpen ? 0 : -1, Math.min(50, ((machine.cycles - hostCycles) / hz) * 1000 + 1));
+          await yieldToEventLoop();
+          if (signals.received !== undefined) return { kind: 'signal', signal: signals.received };
+          continue;
+        }
+        const target = Math.min(Math.ceil(hostCycles + hz * PACE_AHEAD_S), maxCycles ?? Infinity);
+        const end = await runInChunks(machine, { limits: { maxCycles: target }, outputs, signals });
+        if (end.kind !== 'outcome') return end;
+        const reachedUserLimit = maxCycles !== undefined && machine.cycles >= maxCycles;
+        if ((end.outcome.kind === 'limit' && !reachedUserLimit) || end.outcome.kind === 'stopped') continue;
+        return end;
+      }
+    } finally {
+      restore?.();
+    }
   }
 
   async function finish(end: RunEnd): Promise<number> {

@@ -65,6 +65,7 @@ export interface AbortRecord {
 }
 
 export class Cpu {
+  private mmuCache: MmuState | undefined;
   readonly model: CpuModel;
   readonly clock: BlockClock;
   private readonly uc: Handle;
@@ -149,9 +150,14 @@ export class Cpu {
     return b[0] | (b[1] << 8);
   }
 
-  /** The MMU registers the page-table walker (./mmu.ts) reads, from CP15 now. */
+  /**
+   * The MMU registers the page-table walker (./mmu.ts) reads, from CP15. Kept until the CPU runs or CP15
+   * is written (seven register reads through the FFI each time otherwise: a hypercall checks several
+   * guest pointers).
+   */
   mmuState(): MmuState {
-    return readMmuState((crn, crm, opc1, opc2) => this.cp15(crn, crm, opc1, opc2), this.model.armv6);
+    this.mmuCache ??= readMmuState((crn, crm, opc1, opc2) => this.cp15(crn, crm, opc1, opc2), this.model.armv6);
+    return this.mmuCache;
   }
 
   /** Physical address of virtual `va` under the current MMU state, with no permission check (identity when the MMU is off, FCSE aside). */
@@ -271,6 +277,7 @@ export class Cpu {
   }
 
   setCp15(crn: number, crm: number, opc1: number, opc2: number, value: number): void {
+    this.mmuCache = undefined;
     const r = { cp: 15, is64: 0, sec: 0, crn, crm, opc1, opc2, val: value >>> 0 };
     this.check(this.u.uc_reg_write_cp(this.uc, REG.CP_REG, r), `write CP15 c${crn}`);
   }
@@ -370,6 +377,7 @@ export class Cpu {
     const pc = this.pc;
     const begin = (this.thumb ? pc | 1 : pc) >>> 0;
     this.translated = true;
+    this.mmuCache = undefined; // the code may write CP15
     const err = this.u.uc_emu_start(this.uc, begin, UNTIL_NEVER, 0, 0);
     this.rethrowCallbackError();
     if (err !== 0) {
@@ -409,6 +417,7 @@ export class Cpu {
     this.pendingException = undefined;
     this.stopRequested = false;
     this.translated = true;
+    this.mmuCache = undefined;
     const err = this.u.uc_emu_start(this.uc, (thumb ? pc | 1 : pc) >>> 0, UNTIL_NEVER, 0, 1);
     this.rethrowCallbackError();
     const exception = this.pendingException as { intno: number; pc: number } | undefined;

@@ -25,22 +25,18 @@ import { choose } from './scheduler.ts';
 import type { PartitionStore } from './storage.ts';
 import { CONTEXT_WORDS, FAULT_KIND, VCPU, vcpuPage, VIRQ, type FaultKindName } from './vcpu.ts';
 
-/** How host console input reaches the foreground partition. */
-export type HostInputMode =
-  /** A line at a time, read (waiting for it) when the foreground guest waits with no input left: every run with the same input is the same. */
-  | 'lines'
-  /** Whatever has arrived, at every hypervisor entry (a terminal: interactive, not reproducible). */
-  | 'live';
-
 export interface HypervisorOptions {
   config: HypervisorConfig;
   /** One guest image per partition, in config order, with virtual addresses inside its window. */
   images: readonly LoadedImage[];
   /** One store per partition, in config order. */
   stores: readonly PartitionStore[];
-  /** Host console input for the foreground partition. */
+  /**
+   * Console input for the foreground partition, a line at a time (read, waiting for it if need be, when
+   * every partition waits and the foreground one has nothing left to read): every run with the same input
+   * is the same. Interactive front ends type with `typeInto` instead.
+   */
   input?: ConsoleInput;
-  hostInput?: HostInputMode;
 }
 
 export class HypervisorError extends Error {
@@ -315,13 +311,12 @@ export class Hypervisor implements Personality {
    * when no partition can run (the tick is then set for the next virtual timer, if any).
    */
   private leave(): 'idle' | undefined {
-    this.pollLiveInput();
     this.fireTimers();
     this.charge('schedule');
     const configs = this.options.config.partitions;
     const entities = this.parts.map((p, i) => ({ ready: p.ready, priority: configs[i].priority, weight: configs[i].weight, budget: p.budget }));
     let next = choose(entities, this.sliceCycles, { current: this.yielding ? undefined : this.current, woken: this.woken, last: this.last });
-    // `lines` input: the next line is typed when the handset is idle (every guest waits), so every run
+    // Host input: the next line is typed when the handset is idle (every guest waits), so every run
     // with the same input is the same whatever the host's timing.
     if (next === undefined && this.readLine()) {
       entities[this.foregroundIndex].ready = true;
@@ -497,12 +492,12 @@ export class Hypervisor implements Personality {
     };
   }
 
-  /** `lines` input: the next line for the foreground guest, if it can take it (it waits with nothing to read); true if one came. */
+  /** Host input: the next line for the foreground guest, if it can take it (it waits with nothing to read); true if one came. */
   private readLine(): boolean {
     const input = this.options.input;
     const p = this.foregroundIndex;
     const state = this.parts[p];
-    if (this.options.hostInput !== 'lines' || input === undefined || state.state !== 'waiting' || state.input.length > 0) return false;
+    if (input === undefined || state.state !== 'waiting' || state.input.length > 0) return false;
     const line: number[] = [];
     while (line.length < MAX_LINE) {
       const byte = input.read(1, true); // nothing: the end of input (or a signal interrupted the wait)
@@ -514,16 +509,6 @@ export class Hypervisor implements Personality {
     state.input.push(...line);
     this.raise(p, VIRQ.console);
     return true;
-  }
-
-  /** `live` input: whatever the host has typed goes to the foreground partition. */
-  private pollLiveInput(): void {
-    const input = this.options.input;
-    if (this.options.hostInput !== 'live' || input === undefined) return;
-    const bytes = input.read(MAX_LINE, false);
-    if (bytes.length === 0) return;
-    this.parts[this.foregroundIndex].input.push(...bytes);
-    this.raise(this.foregroundIndex, VIRQ.console);
   }
 
   // ---- virtual interrupts and timers ----

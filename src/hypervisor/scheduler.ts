@@ -29,7 +29,9 @@ export function choose(parts: readonly Schedulable[], sliceCycles: number, choic
   for (const p of parts) if (p.ready && p.priority > top) top = p.priority;
   if (top < 0) return undefined;
   const group = parts.map((_, i) => i).filter((i) => parts[i].ready && parts[i].priority === top);
-  if (group.every((i) => parts[i].budget <= 0)) {
+  // A new round: the partition that ran last goes to the back (it must not run two slices in a row).
+  const newRound = group.every((i) => parts[i].budget <= 0);
+  if (newRound) {
     for (const i of group) {
       const p = parts[i];
       do p.budget += p.weight * sliceCycles;
@@ -38,7 +40,7 @@ export function choose(parts: readonly Schedulable[], sliceCycles: number, choic
   }
   const runnable = (i: number | undefined) => i !== undefined && group.includes(i) && parts[i].budget > 0;
   if (runnable(choice.woken)) return choice.woken;
-  if (runnable(choice.current)) return choice.current;
+  if (!newRound && runnable(choice.current)) return choice.current;
   for (let k = 1; k <= parts.length; k++) {
     const i = (choice.last + k) % parts.length;
     if (runnable(i)) return i;

@@ -1,6 +1,6 @@
 /** Builds hypervisor machines for tests: guests from assembly snippets (or ELF files), stores in memory. */
 import { Machine, type MachineEvents } from '../../src/machine/machine.ts';
-import { Hypervisor, type HostInputMode } from '../../src/hypervisor/kernel.ts';
+import { Hypervisor } from '../../src/hypervisor/kernel.ts';
 import type { HypervisorConfig, PartitionConfig } from '../../src/hypervisor/config.ts';
 import { memoryStore } from '../../src/hypervisor/storage.ts';
 import type { LoadedImage } from '../../src/loader/types.ts';
@@ -37,7 +37,7 @@ export interface Guests {
 
 export function hypervisorMachine(
   guests: { config: PartitionConfig; image: LoadedImage }[],
-  options: { cpu?: CpuModelName; ramMiB?: number; sliceMicros?: number; input?: ConsoleInput; hostInput?: HostInputMode; record?: (keyof MachineEvents)[]; timing?: 'fast' | 'cycle' } = {},
+  options: { cpu?: CpuModelName; ramMiB?: number; sliceMicros?: number; input?: ConsoleInput; record?: (keyof MachineEvents)[]; timing?: 'fast' | 'cycle' } = {},
 ): Guests {
   const config: HypervisorConfig = { partitions: guests.map((g) => g.config), sliceMicros: options.sliceMicros ?? 1000, foreground: guests[0].config.name };
   const hypervisor = new Hypervisor({
@@ -45,7 +45,6 @@ export function hypervisorMachine(
     images: guests.map((g) => g.image),
     stores: guests.map((g) => memoryStore(g.config.storeKiB * 1024)),
     input: options.input,
-    hostInput: options.hostInput,
   });
   const machine = new Machine({ cpu: options.cpu ?? 'arm926', ramSize: (options.ramMiB ?? 128) << 20, personality: hypervisor, timing: options.timing });
   const out: Record<string, string> = Object.fromEntries(guests.map((g) => [g.config.name, '']));
@@ -73,10 +72,12 @@ export function runUntil(g: Guests, guest: string, pattern: RegExp, budget = 2e8
   return seen();
 }
 
-/** Types a command line into `guest` and runs until its next prompt; returns what it printed. */
+/** Types a command line into `guest` and runs until its next prompt; returns what it printed after echoing the line. */
 export function command(g: Guests, guest: string, line: string, budget = 2e8): string {
   const from = g.out[guest].length;
   g.hypervisor.typeInto(guest, new TextEncoder().encode(`${line}\n`));
   const text = runUntil(g, guest, new RegExp(`(^|\\n)${guest}> $`), budget, from);
-  return text.replace(new RegExp(`${guest}> $`), '');
+  const echo = `${line}\n`;
+  if (!text.startsWith(echo)) throw new Error(`${guest} did not echo ${JSON.stringify(line)}: ${JSON.stringify(text)}`);
+  return text.slice(echo.length).replace(new RegExp(`${guest}> $`), '');
 }

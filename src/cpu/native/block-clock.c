@@ -82,6 +82,13 @@ static int32_t exit_cost(hs_edge_state *edge, uint32_t address) {
   return delta;
 }
 
+/* The cache slot of a block: the address space is mixed in, so that two guests running the same code
+ * at the same addresses (one image, two partitions) keep their entries apart instead of evicting each
+ * other on every world switch. */
+static uint32_t slot(uint64_t address, uint32_t space) {
+  return ((uint32_t)(address >> 1) ^ (space * 0x9e3779b1u)) & (CACHE_SIZE - 1);
+}
+
 /* The first block refused is where the CPU resumes (later ones are not reached: the engine is stopping). */
 static void refuse(hs_clock_state *s, uint64_t address) {
   if (s->refused) return;
@@ -115,7 +122,7 @@ static void block_hook(uc_engine *uc, uint64_t address, uint32_t size, void *use
       return;
     }
   }
-  entry *e = &bc->cache[(address >> 1) & (CACHE_SIZE - 1)];
+  entry *e = &bc->cache[slot(address, s->space)];
   if (e->address != (uint32_t)address || e->size != size || e->size == 0 || e->space != s->space) {
     bc->cost_fn(address, size);
     e->address = (uint32_t)address;
@@ -152,7 +159,7 @@ static void translated_hook(uc_engine *uc, uc_tb *cur, uc_tb *prev, void *user_d
   hs_block_clock *bc = user_data;
   (void)uc;
   (void)prev;
-  entry *e = &bc->cache[(cur->pc >> 1) & (CACHE_SIZE - 1)];
+  entry *e = &bc->cache[slot(cur->pc, bc->state->space)]; /* translated while this space runs */
   if (e->address == (uint32_t)cur->pc) e->size = 0;
 }
 
