@@ -61,7 +61,8 @@ export const HYPERVISOR_RAM_MIB = 1;
 const PARTITION_FIELDS = ['name', 'image', 'ramMiB', 'priority', 'weight', 'number', 'ringtone', 'storeKiB'] as const;
 const TOP_FIELDS = ['partitions', 'sliceMicros', 'foreground'] as const;
 
-const NAME_RE = /^[a-z][a-z0-9-]{0,14}$/;
+/** A partition name (also checked in trace headers). */
+export const NAME_RE = /^[a-z][a-z0-9-]{0,14}$/;
 const NUMBER_RE = /^\+?[0-9]{3,20}$/;
 const RINGTONE_RE = /^[a-z0-9-]{1,15}$/;
 

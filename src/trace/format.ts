@@ -10,6 +10,7 @@
  */
 
 import { CPU_MODEL_NAMES } from '../cpu/models.ts';
+import { MAX_PARTITIONS, NAME_RE } from '../hypervisor/config.ts';
 import { RAM_SIZES_MIB } from '../soc/board.ts';
 
 /** First 8 bytes of every trace file: a high first byte keeps text tools from taking it for text. */
@@ -20,8 +21,12 @@ export const FOOTER_MAGIC = Uint8Array.of(0x48, 0x53, 0x54, 0x52, 0x2d, 0x45, 0x
  * Version 2 dropped `commandLine` from the header JSON, so that a trace's bytes depend only on the
  * emulation's inputs (not on where it was written or how the command was spelled). Version 1 files still
  * read: their command line is ignored.
+ *
+ * Version 3 traces hypervisor runs: the header may describe one (`hypervisor`: config hash, partitions),
+ * the keyframe holds the running partition, and six event records are new (hypercall, virq,
+ * worldSwitch, guestFault, button, guestState). Version 2 files still read; they are bare metal.
  */
-export const FORMAT_VERSION = 2;
+export const FORMAT_VERSION = 3;
 
 /** magic(8) · u16 version · u16 reserved · u32 header length; the header JSON follows. */
 export const FILE_HEADER_SIZE = 16;
@@ -29,8 +34,14 @@ export const FILE_HEADER_SIZE = 16;
 export const FOOTER_SIZE = 24;
 /** u64 file offset · u32 stored length · u32 data length · u64 first index · u64 first cycle · u32 instructions · u32 CRC-32. */
 export const INDEX_ENTRY_SIZE = 40;
-/** u64 first index · u64 cycle · u32 expected PC · u8 mode · 18 × u32 registers. */
-export const KEYFRAME_SIZE = 8 + 8 + 4 + 1 + 18 * 4;
+/** u64 first index · u64 cycle · u32 expected PC · u8 mode · 18 × u32 registers · u8 partition (version 3). */
+export const KEYFRAME_SIZE = 8 + 8 + 4 + 1 + 18 * 4 + 1;
+/** The keyframe of versions 1 and 2: no partition. */
+export const KEYFRAME_SIZE_V2 = KEYFRAME_SIZE - 1;
+
+export function keyframeSize(version: number): number {
+  return version >= 3 ? KEYFRAME_SIZE : KEYFRAME_SIZE_V2;
+}
 export const DEFAULT_CHUNK_INSTRUCTIONS = 4096;
 
 /** Instruction record tag bits (bit 7 clear). */
@@ -43,9 +54,19 @@ export const INSN_REGS = 0x20;
 export const INSN_INDEX_JUMP = 0x40;
 /** Event record tags: EVENT_TAG | the kind's code. */
 export const EVENT_TAG = 0x80;
-export const EVENT_CODES = { exception: 1, mmio: 2, uart: 3, semihosting: 4, mem: 5 } as const;
+export const EVENT_CODES = {
+  exception: 1, mmio: 2, uart: 3, semihosting: 4, mem: 5,
+  // version 3
+  hypercall: 6, virq: 7, worldSwitch: 8, guestFault: 9, button: 10, guestState: 11,
+} as const;
+/** The highest event code each format version knows. */
+export const LAST_EVENT_CODE_V2 = 5;
 export const EXCEPTION_KINDS = ['undefined', 'swi', 'prefetchAbort', 'dataAbort', 'irq', 'fiq'] as const;
 export const UART_DIRECTIONS = ['tx', 'rx'] as const;
+export const VIRQ_VIAS = ['upcall', 'wait'] as const;
+/** guestFault flag bits. */
+export const FAULT_WRITE = 0x01;
+export const FAULT_HANDLED = 0x02;
 
 /** Registers whose deltas are XOR rotated left by 4 (flag changes fit one byte), not differences. */
 export const FIRST_STATUS_REGISTER = 16; // cpsr, then spsr
@@ -66,27 +87,34 @@ export const MAX_HEADER_JSON = 64 * 1024;
 /** The core clocks the CLI accepts (--clock 1 to 2000 MHz), in Hz. */
 export const MIN_CLOCK_HZ = 1_000_000;
 export const MAX_CLOCK_HZ = 2_000_000_000;
-/** The header JSON fields, in the order the writer writes them. */
+/** The header JSON fields every trace has, in the order the writer writes them. */
 export const HEADER_FIELDS = ['source', 'cpu', 'clockHz', 'ramSize', 'timing', 'imageSha256'] as const;
+/** Version 3: a hypervisor trace's header adds this one, last. */
+export const HYPERVISOR_FIELD = 'hypervisor';
+
+const SHA256_RE = /^[0-9a-f]{64}$/;
+
+/** A header value in a message: JSON, cut to 40 characters. */
+function show(v: unknown): string {
+  const text = JSON.stringify(v) ?? String(v);
+  return text.length > 40 ? `${text.slice(0, 37)}...` : text;
+}
 
 /**
  * What is wrong with a trace header's fields (undefined: nothing): every field present, of its type and
  * one of the values handset can produce; no unknown fields (version 1 also had `commandLine`, an array of
- * strings). `version` is the file's format version (the u16 before the JSON).
+ * strings; version 3 may have `hypervisor`). `version` is the file's format version (the u16 before the JSON).
  */
 export function headerProblem(fields: unknown, version: number): string | undefined {
   if (!Number.isInteger(version) || version < 1 || version > FORMAT_VERSION) return `unknown format version ${version}`;
   if (typeof fields !== 'object' || fields === null || Array.isArray(fields)) return 'not a JSON object';
   const h = fields as Record<string, unknown>;
-  const known: readonly string[] = version === 1 ? [...HEADER_FIELDS, 'commandLine'] : HEADER_FIELDS;
-  const unknown = Object.keys(h).find((key) => !known.includes(key));
+  const required: readonly string[] = version === 1 ? [...HEADER_FIELDS, 'commandLine'] : HEADER_FIELDS;
+  const optional: readonly string[] = version >= 3 ? [HYPERVISOR_FIELD] : [];
+  const unknown = Object.keys(h).find((key) => !required.includes(key) && !optional.includes(key));
   if (unknown !== undefined) return `unknown field ${JSON.stringify(unknown)}`;
-  const missing = known.find((key) => !(key in h));
+  const missing = required.find((key) => !(key in h));
   if (missing !== undefined) return `no ${missing}`;
-  const show = (v: unknown) => {
-    const text = JSON.stringify(v) ?? String(v);
-    return text.length > 40 ? `${text.slice(0, 37)}...` : text;
-  };
   if (h.source !== 'handset' && h.source !== 'qemu') return `source ${show(h.source)}: not handset or qemu`;
   if (!(CPU_MODEL_NAMES as readonly unknown[]).includes(h.cpu)) return `cpu ${show(h.cpu)}: not one of ${CPU_MODEL_NAMES.join(', ')}`;
   if (!(Number.isInteger(h.clockHz) && (h.clockHz as number) >= MIN_CLOCK_HZ && (h.clockHz as number) <= MAX_CLOCK_HZ)) {
@@ -96,11 +124,48 @@ export function headerProblem(fields: unknown, version: number): string | undefi
     return `ramSize ${show(h.ramSize)}: not one of ${RAM_SIZES_MIB.map((mib) => mib * 1024 * 1024).join(', ')}`;
   }
   if (h.timing !== 'fast' && h.timing !== 'cycle') return `timing ${show(h.timing)}: not fast or cycle`;
-  if (typeof h.imageSha256 !== 'string' || !/^(?:[0-9a-f]{64})?$/.test(h.imageSha256)) {
+  if (typeof h.imageSha256 !== 'string' || !(h.imageSha256 === '' || SHA256_RE.test(h.imageSha256))) {
     return `imageSha256 ${show(h.imageSha256)}: not 64 lower-case hex digits or empty`;
   }
   if (version === 1 && !(Array.isArray(h.commandLine) && h.commandLine.every((a) => typeof a === 'string'))) {
     return 'commandLine: not an array of strings';
+  }
+  if (HYPERVISOR_FIELD in h) {
+    if (h.source !== 'handset') return `source ${show(h.source)}: a hypervisor trace comes from handset`;
+    if (h.imageSha256 !== '') return `imageSha256 ${show(h.imageSha256)}: empty in a hypervisor trace (the images are per partition)`;
+    return hypervisorProblem(h[HYPERVISOR_FIELD]);
+  }
+  return undefined;
+}
+
+/** What is wrong with a header's `hypervisor` value: {"configHash", "partitions": [{"name", "imageSha256"}, ...]}. */
+function hypervisorProblem(value: unknown): string | undefined {
+  const fieldsProblem = (v: unknown, at: string, fields: readonly string[]): string | undefined => {
+    if (typeof v !== 'object' || v === null || Array.isArray(v)) return `${at}: not a JSON object`;
+    const unknown = Object.keys(v).find((key) => !fields.includes(key));
+    if (unknown !== undefined) return `${at}: unknown field ${JSON.stringify(unknown)}`;
+    const missing = fields.find((key) => !(key in v));
+    return missing === undefined ? undefined : `${at}: no ${missing}`;
+  };
+  const problem = fieldsProblem(value, HYPERVISOR_FIELD, ['configHash', 'partitions']);
+  if (problem !== undefined) return problem;
+  const { configHash, partitions } = value as Record<string, unknown>;
+  if (typeof configHash !== 'string' || !SHA256_RE.test(configHash)) return `hypervisor.configHash ${show(configHash)}: not 64 lower-case hex digits`;
+  if (!Array.isArray(partitions) || partitions.length < 1 || partitions.length > MAX_PARTITIONS) {
+    return `hypervisor.partitions ${show(partitions)}: not a list of 1 to ${MAX_PARTITIONS} partitions`;
+  }
+  const names: unknown[] = [];
+  for (const [k, p] of partitions.entries()) {
+    const at = `hypervisor.partitions[${k}]`;
+    const fields = fieldsProblem(p, at, ['name', 'imageSha256']);
+    if (fields !== undefined) return fields;
+    const { name, imageSha256 } = p as Record<string, unknown>;
+    if (typeof name !== 'string' || !NAME_RE.test(name)) return `${at}.name ${show(name)}: not a partition name (1 to 15 lower-case letters, digits or "-", starting with a letter)`;
+    if (names.includes(name)) return `${at}.name ${show(name)}: the name of another partition too`;
+    names.push(name);
+    if (typeof imageSha256 !== 'string' || !(imageSha256 === '' || SHA256_RE.test(imageSha256))) {
+      return `${at}.imageSha256 ${show(imageSha256)}: not 64 lower-case hex digits or empty`;
+    }
   }
   return undefined;
 }

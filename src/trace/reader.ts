@@ -12,6 +12,8 @@ import {
   EVENT_CODES,
   EVENT_TAG,
   EXCEPTION_KINDS,
+  FAULT_HANDLED,
+  FAULT_WRITE,
   FILE_HEADER_SIZE,
   FILE_MAGIC,
   FIRST_STATUS_REGISTER,
@@ -27,12 +29,14 @@ import {
   INSN_REGS,
   INSN_THUMB,
   INSN_WIDE,
-  KEYFRAME_SIZE,
+  keyframeSize,
+  LAST_EVENT_CODE_V2,
   MalformedData,
   MAX_HEADER_JSON,
   TraceFileError,
   UART_DIRECTIONS,
   unzigzag32,
+  VIRQ_VIAS,
 } from './format.ts';
 import { describeFsError, openRegularFile } from './files.ts';
 import { REG_NAMES, type EventRecord, type InsnRecord, type TraceHeader, type TraceRecord } from './records.ts';
@@ -101,7 +105,7 @@ function readLayout(path: string, fd: number): TraceFile {
   const dataStart = FILE_HEADER_SIZE + headerLength;
   if (dataStart + FOOTER_SIZE > size) throw new TraceFileError(path, 'truncated trace (ends inside the trace header)');
   const header = parseHeader(path, version, readAt(path, fd, FILE_HEADER_SIZE, headerLength));
-  const chunks = readIndex(path, fd, size, dataStart);
+  const chunks = readIndex(path, fd, size, dataStart, keyframeSize(version));
   return new TraceReader(path, header, chunks);
 }
 
@@ -115,11 +119,13 @@ function parseHeader(path: string, version: number, bytes: Uint8Array): TraceHea
   const problem = headerProblem(fields, version);
   if (problem !== undefined) throw new TraceFileError(path, `corrupt trace header (${problem})`);
   // Version 1 also held the command line that wrote the trace: checked, then dropped.
-  const { source, cpu, clockHz, ramSize, timing, imageSha256 } = fields as Omit<TraceHeader, 'version'>;
-  return { version, source, cpu, clockHz, ramSize, timing, imageSha256 };
+  const { source, cpu, clockHz, ramSize, timing, imageSha256, hypervisor } = fields as Omit<TraceHeader, 'version'>;
+  const header: TraceHeader = { version, source, cpu, clockHz, ramSize, timing, imageSha256 };
+  if (hypervisor !== undefined) header.hypervisor = hypervisor;
+  return header;
 }
 
-function readIndex(path: string, fd: number, size: number, dataStart: number): ChunkEntry[] {
+function readIndex(path: string, fd: number, size: number, dataStart: number, keyframe: number): ChunkEntry[] {
   const footerBytes = readAt(path, fd, size - FOOTER_SIZE, FOOTER_SIZE);
   if (!startsWith(footerBytes.subarray(FOOTER_SIZE - FOOTER_MAGIC.length), FOOTER_MAGIC)) {
     throw new TraceFileError(path, 'truncated trace (no chunk index at the end: was the trace closed?)');
@@ -149,7 +155,7 @@ function readIndex(path: string, fd: number, size: number, dataStart: number): C
     }));
     const previous = chunks[k - 1];
     const ordered = previous === undefined || c.firstIndex >= previous.firstIndex + previous.instructions;
-    if (c.offset !== expectedOffset || c.dataLength < KEYFRAME_SIZE || !ordered) {
+    if (c.offset !== expectedOffset || c.dataLength < keyframe || !ordered) {
       throw new TraceFileError(path, `corrupt trace (bad chunk index entry ${k})`);
     }
     expectedOffset += c.storedLength;
@@ -232,7 +238,7 @@ class TraceReader implements TraceFile {
       throw new TraceFileError(this.path, `corrupt trace: ${where} checksum mismatch`);
     }
     try {
-      return decodeRecords(data, c);
+      return decodeRecords(data, c, this.header);
     } catch (error) {
       if (error instanceof MalformedData) throw new TraceFileError(this.path, `corrupt trace: ${where}: ${error.message}`);
       throw error;
@@ -241,7 +247,7 @@ class TraceReader implements TraceFile {
 }
 
 /** Decodes one chunk's records from its keyframe on. */
-function decodeRecords(data: Uint8Array, chunk: ChunkEntry): TraceRecord[] {
+function decodeRecords(data: Uint8Array, chunk: ChunkEntry, header: TraceHeader): TraceRecord[] {
   const r = new ByteReader(data);
   const firstIndex = r.u64();
   if (firstIndex !== chunk.firstIndex) throw new MalformedData('keyframe index differs from the chunk index');
@@ -250,7 +256,10 @@ function decodeRecords(data: Uint8Array, chunk: ChunkEntry): TraceRecord[] {
   let mode = r.u8();
   const regs = new Uint32Array(REG_COUNT);
   for (let k = 0; k < REG_COUNT; k++) regs[k] = r.u32();
-  const strings: string[] = [];
+  const names = header.hypervisor?.partitions.map((p) => p.name) ?? [];
+  const context: EventContext = { strings: [], names, lastCode: header.version >= 3 ? Infinity : LAST_EVENT_CODE_V2, partition: 0 };
+  if (header.version >= 3) context.partition = partitionRef(r.u8(), names, true);
+  const hypervisor = header.hypervisor !== undefined;
   const out: TraceRecord[] = [];
   let instructions = 0;
   let i = -1; // the last instruction's index, as events are written against it
@@ -259,7 +268,7 @@ function decodeRecords(data: Uint8Array, chunk: ChunkEntry): TraceRecord[] {
     if (tag & EVENT_TAG) {
       const eventIndex = i + r.varInt();
       cycle += r.varInt();
-      out.push(decodeEvent(r, tag & ~EVENT_TAG, eventIndex, cycle, strings));
+      out.push(decodeEvent(r, tag & ~EVENT_TAG, eventIndex, cycle, context));
       continue;
     }
     if (tag & INSN_WIDE && !(tag & INSN_THUMB)) throw new MalformedData(`bad record tag 0x${tag.toString(16)}`);
@@ -283,7 +292,8 @@ function decodeRecords(data: Uint8Array, chunk: ChunkEntry): TraceRecord[] {
         changes[REG_NAMES[k]!] = regs[k]!;
       }
     }
-    out.push({ kind: 'insn', i, cycle, pc, insn, thumb, mode, regs: changes });
+    if (hypervisor && context.partition > 0) out.push({ kind: 'insn', i, cycle, pc, insn, thumb, mode, regs: changes, vm: names[context.partition - 1]! });
+    else out.push({ kind: 'insn', i, cycle, pc, insn, thumb, mode, regs: changes });
   }
   if (instructions !== chunk.instructions) throw new MalformedData('instruction count differs from the chunk index');
   return out;
@@ -295,7 +305,24 @@ function indexJump(r: ByteReader): number {
   return jump;
 }
 
-function decodeEvent(r: ByteReader, code: number, i: number, cycle: number, strings: string[]): EventRecord {
+/** What events are decoded against: the chunk's string table, the header's partitions, the running partition. */
+interface EventContext {
+  strings: string[];
+  names: readonly string[];
+  /** The highest event code of the file's version. */
+  lastCode: number;
+  /** The running partition: 0 none, k + 1 partition k (set by the keyframe and world switches). */
+  partition: number;
+}
+
+/** A partition reference: 0 none (where allowed), k + 1 the header's partition k. */
+function partitionRef(ref: number, names: readonly string[], noneAllowed: boolean): number {
+  if (ref > names.length || (ref === 0 && !noneAllowed)) throw new MalformedData(`bad partition reference ${ref}`);
+  return ref;
+}
+
+function decodeEvent(r: ByteReader, code: number, i: number, cycle: number, context: EventContext): EventRecord {
+  const { strings, names } = context;
   const string = (): string => {
     const id = r.varU32();
     if (id > 0) {
@@ -317,7 +344,17 @@ function decodeEvent(r: ByteReader, code: number, i: number, cycle: number, stri
     if (v === undefined) throw new MalformedData('bad enumerated value');
     return v;
   };
-  switch (EVENT_KINDS[code]) {
+  const guest = (): string => names[partitionRef(r.varU32(), names, false) - 1]!;
+  const partitionOrNone = (): number => partitionRef(r.varU32(), names, true);
+  const nameOf = (ref: number): string | null => (ref === 0 ? null : names[ref - 1]!);
+  /** A non-negative safe integer `value * 2 + bit` (a 32-bit value and a flag in one varint). */
+  const withBit = (): [number, number] => {
+    const v = r.varInt();
+    const value = Math.floor(v / 2);
+    if (v < 0 || value > 0xffffffff) throw new MalformedData(`value out of range ${v}`);
+    return [value, v % 2];
+  };
+  switch (code <= context.lastCode ? EVENT_KINDS[code] : undefined) {
     case 'exception':
       return { kind: 'exception', exception: choice(EXCEPTION_KINDS), vector: r.varInt(), returnAddress: r.varInt(), i, cycle };
     case 'mmio':
@@ -328,6 +365,40 @@ function decodeEvent(r: ByteReader, code: number, i: number, cycle: number, stri
       return { kind: 'semihosting', op: r.varInt(), param: r.varInt(), result: r.varInt(), exit: flag(), i, cycle };
     case 'mem':
       return { kind: 'mem', address: r.varInt(), size: r.varInt(), write: flag(), value: r.varInt(), i, cycle };
+    case 'hypercall': {
+      const who = guest();
+      const [number, returns] = withBit();
+      const name = string();
+      const args = [r.varU32(), r.varU32(), r.varU32(), r.varU32()];
+      return { kind: 'hypercall', guest: who, number, name, args, result: returns ? r.varInt() : null, i, cycle };
+    }
+    case 'virq': {
+      const who = guest();
+      const [bits, via] = withBit();
+      return { kind: 'virq', guest: who, bits, via: VIRQ_VIAS[via]!, i, cycle };
+    }
+    case 'worldSwitch': {
+      const from = partitionOrNone();
+      const to = partitionOrNone();
+      context.partition = to;
+      return { kind: 'worldSwitch', from: nameOf(from), to: nameOf(to), i, cycle };
+    }
+    case 'guestFault': {
+      const who = guest();
+      const fault = string();
+      const address = r.varU32();
+      const pc = r.varU32();
+      const flags = r.u8();
+      if (flags > (FAULT_WRITE | FAULT_HANDLED)) throw new MalformedData(`bad fault flags ${flags}`);
+      return { kind: 'guestFault', guest: who, fault, address, pc, write: (flags & FAULT_WRITE) !== 0, handled: (flags & FAULT_HANDLED) !== 0, i, cycle };
+    }
+    case 'button':
+      return { kind: 'button', foreground: guest(), i, cycle };
+    case 'guestState': {
+      const who = guest();
+      const state = string();
+      return { kind: 'guestState', guest: who, state, detail: string(), i, cycle };
+    }
     default:
       throw new MalformedData(`unknown event type ${code}`);
   }

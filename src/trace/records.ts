@@ -29,6 +29,11 @@ export interface InsnRecord {
   mode: number;
   /** Registers the instruction changed, with their new values (unsigned 32-bit). */
   regs: Partial<Record<RegName, number>>;
+  /**
+   * Hypervisor traces only, set by the reader: the partition whose code this is (the `to` of the last
+   * world switch before it). The writer ignores it: world-switch events say which partition runs.
+   */
+  vm?: string;
 }
 
 export type TraceEvent =
@@ -41,7 +46,20 @@ export type TraceEvent =
   /** A semihosting call (r0 = op, r1 = parameter) and its result (r0 after, or the exit status). */
   | { kind: 'semihosting'; op: number; param: number; result: number; exit: boolean }
   /** A data memory access (--trace-mem). */
-  | { kind: 'mem'; address: number; size: number; write: boolean; value: number };
+  | { kind: 'mem'; address: number; size: number; write: boolean; value: number }
+  // Hypervisor runs (format 3): partitions are named by the names in the header.
+  /** A hypercall: r7 = `number`, r0-r3 = `args`, and r0 after it (null: the call does not return to its caller). */
+  | { kind: 'hypercall'; guest: string; number: number; name: string; args: number[]; result: number | null }
+  /** vIRQ bits delivered to a guest, by an upcall or as the result of WAIT (vIRQs masked: the guest polls). */
+  | { kind: 'virq'; guest: string; bits: number; via: 'upcall' | 'wait' }
+  /** The CPU went from one partition to another (null: none, the hypervisor idles): the instructions after it are `to`'s. */
+  | { kind: 'worldSwitch'; from: string | null; to: string | null }
+  /** A guest fault (`fault`: undefined, prefetchAbort, dataAbort, bkpt, badSvc); `handled` when its fault handler got it, else the partition stopped. */
+  | { kind: 'guestFault'; guest: string; fault: string; address: number; pc: number; write: boolean; handled: boolean }
+  /** The button was pressed: `foreground` is the partition now in front. */
+  | { kind: 'button'; foreground: string }
+  /** A partition changed state (exited, faulted, rebooted): its state after it and the hypervisor's one-line detail. */
+  | { kind: 'guestState'; guest: string; state: string; detail: string };
 
 /** An event, placed after the instruction with index `i` (i = -1: before the first instruction). */
 export type EventRecord = TraceEvent & { i: number; cycle: number };
@@ -57,6 +75,16 @@ export interface TraceHeader {
   clockHz: number;
   ramSize: number;
   timing: 'fast' | 'cycle';
-  /** SHA-256 (hex) of the image file, '' when unknown. */
+  /** SHA-256 (hex) of the image file, '' when unknown (and in a hypervisor trace: the images are per partition). */
   imageSha256: string;
+  /** A hypervisor run (`handset run`, format 3); absent: bare metal. */
+  hypervisor?: HypervisorTraceInfo;
+}
+
+/** What a hypervisor trace's header says about the run. */
+export interface HypervisorTraceInfo {
+  /** configHash of the partition config (src/hypervisor/config.ts). */
+  configHash: string;
+  /** The partitions in index order: their names, and the SHA-256 of each one's image ('' when unknown). */
+  partitions: { name: string; imageSha256: string }[];
 }

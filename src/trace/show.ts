@@ -17,8 +17,9 @@ export function assemblyOf(header: TraceHeader, disassembler: Disassembler): Ass
   return (rec) => (unknownWhenZero && rec.insn === 0 ? undefined : disassembler.disassemble(rec.pc, rec.insn, rec.thumb));
 }
 
-export function recordText(rec: TraceRecord, asm: AssemblyOf): string {
-  return rec.kind === 'insn' ? instructionText(rec, asm(rec)) : eventText(rec);
+/** `vm`: the partition a `--vm` view shows (world switches into and out of it are marked). */
+export function recordText(rec: TraceRecord, asm: AssemblyOf, vm?: string): string {
+  return rec.kind === 'insn' ? instructionText(rec, asm(rec)) : eventText(rec, vm);
 }
 
 export function recordJson(rec: TraceRecord, asm: AssemblyOf): string {
@@ -35,15 +36,17 @@ export function instructionText(rec: InsnRecord, asm: string | undefined): strin
 }
 
 /** An event on its own line: the cycle under the instructions' cycles, then what happened. */
-export function eventText(ev: EventRecord): string {
-  return `${''.padStart(8)} ${String(ev.cycle).padStart(10)}  * ${eventDescription(ev)}`;
+export function eventText(ev: EventRecord, vm?: string): string {
+  const mark = vm === undefined || ev.kind !== 'worldSwitch' ? '' : ev.to === vm ? ' [in]' : ev.from === vm ? ' [out]' : '';
+  return `${''.padStart(8)} ${String(ev.cycle).padStart(10)}  * ${eventDescription(ev)}${mark}`;
 }
 
-/** Instruction fields; `asm` is null when the encoding is unknown. */
+/** Instruction fields; `asm` is null when the encoding is unknown; `vm` last, in hypervisor traces. */
 function instructionJson(rec: InsnRecord, asm: string | undefined): string {
   const regs: Record<string, number> = {};
   for (const name of REG_NAMES) if (rec.regs[name] !== undefined) regs[name] = rec.regs[name]!;
-  return JSON.stringify({ i: rec.i, cycle: rec.cycle, pc: rec.pc, insn: rec.insn, thumb: rec.thumb, mode: rec.mode, asm: asm ?? null, regs });
+  const fields = { i: rec.i, cycle: rec.cycle, pc: rec.pc, insn: rec.insn, thumb: rec.thumb, mode: rec.mode, asm: asm ?? null, regs };
+  return JSON.stringify(rec.vm === undefined ? fields : { ...fields, vm: rec.vm });
 }
 
 /** `{"event": kind, "i", "cycle", then the kind's own fields in a fixed order}` */
@@ -59,7 +62,48 @@ const EVENT_FIELDS = {
   uart: ['port', 'direction', 'byte'],
   semihosting: ['op', 'param', 'result', 'exit'],
   mem: ['address', 'size', 'write', 'value'],
+  hypercall: ['guest', 'number', 'name', 'args', 'result'],
+  virq: ['guest', 'bits', 'via'],
+  worldSwitch: ['from', 'to'],
+  guestFault: ['guest', 'fault', 'address', 'pc', 'write', 'handled'],
+  button: ['foreground'],
+  guestState: ['guest', 'state', 'detail'],
 } as const satisfies Record<EventRecord['kind'], readonly string[]>;
+
+/** Hypercall arguments that are guest addresses (docs/hypercalls.md §4.1): shown in hex, the others in decimal. */
+const ADDRESS_ARGS: Record<string, readonly number[]> = {
+  console_write: [0],
+  console_read: [0],
+  virq_set_entry: [0, 1],
+  fault_set_handler: [0, 1],
+  store_read: [1],
+  store_write: [1],
+};
+const VIRQ_NAMES = ['timer', 'console', 'foreground'];
+const FAULT_NAMES: Record<string, string> = {
+  undefined: 'undefined instruction',
+  prefetchAbort: 'prefetch abort',
+  dataAbort: 'data abort',
+  bkpt: 'breakpoint',
+  badSvc: 'svc with a non-zero immediate',
+};
+
+/** `timer|console`; bits without a name as hex (`timer|0x10`). */
+function virqBits(bits: number): string {
+  const names: string[] = [];
+  for (let k = 0; k < 32; k++) {
+    if ((bits & (2 ** k)) === 0) continue;
+    names.push(VIRQ_NAMES[k] ?? `0x${(2 ** k).toString(16)}`);
+  }
+  return names.length === 0 ? 'none' : names.join('|');
+}
+
+function hypercallText(ev: Extract<EventRecord, { kind: 'hypercall' }>): string {
+  const addresses = ADDRESS_ARGS[ev.name] ?? [];
+  const args = ev.args.map((a, k) => (addresses.includes(k) ? `0x${hex8(a)}` : String(a))).join(', ');
+  const name = ev.name === 'unknown' ? `unknown#${ev.number}` : ev.name;
+  return `hypercall ${ev.guest} ${name}(${args}) ${ev.result === null ? '(does not return)' : `= ${ev.result}`}`;
+}
 
 function eventDescription(ev: EventRecord): string {
   switch (ev.kind) {
@@ -73,6 +117,18 @@ function eventDescription(ev: EventRecord): string {
       return `semihosting op 0x${ev.op.toString(16).padStart(2, '0')} param ${hex8(ev.param)} result ${hex8(ev.result)}${ev.exit ? ' (exit)' : ''}`;
     case 'mem':
       return `mem ${ev.write ? 'write' : 'read'} ${ev.size} bytes [${hex8(ev.address)}] = ${hex8(ev.value)}`;
+    case 'hypercall':
+      return hypercallText(ev);
+    case 'virq':
+      return `virq ${ev.guest} ${virqBits(ev.bits)}${ev.via === 'wait' ? ' (WAIT result)' : ''}`;
+    case 'worldSwitch':
+      return `switch ${ev.from ?? '(none)'} -> ${ev.to ?? '(none)'}`;
+    case 'guestFault':
+      return `fault ${ev.guest} ${FAULT_NAMES[ev.fault] ?? ev.fault} at 0x${hex8(ev.address)}${ev.fault === 'dataAbort' ? (ev.write ? ' (write)' : ' (read)') : ''} pc 0x${hex8(ev.pc)} ${ev.handled ? 'handled' : 'unhandled'}`;
+    case 'button':
+      return `button: ${ev.foreground} in front`;
+    case 'guestState':
+      return `state ${ev.guest} ${ev.state}: ${ev.detail}`;
   }
 }
 

@@ -20,6 +20,8 @@ import {
   EVENT_CODES,
   EVENT_TAG,
   EXCEPTION_KINDS,
+  FAULT_HANDLED,
+  FAULT_WRITE,
   FILE_HEADER_SIZE,
   FILE_MAGIC,
   FIRST_STATUS_REGISTER,
@@ -28,6 +30,7 @@ import {
   FORMAT_VERSION,
   HEADER_FIELDS,
   headerProblem,
+  HYPERVISOR_FIELD,
   INDEX_ENTRY_SIZE,
   INSN_CYCLES,
   INSN_INDEX_JUMP,
@@ -41,6 +44,7 @@ import {
   statusDelta,
   TraceFileError,
   UART_DIRECTIONS,
+  VIRQ_VIAS,
   zigzag32,
 } from './format.ts';
 import { REG_INDEX, REG_NAMES, type EventRecord, type InsnRecord, type RegName, type TraceHeader } from './records.ts';
@@ -64,6 +68,8 @@ export interface TraceWriterOptions {
 const REG_COUNT = REG_NAMES.length;
 /** tag + index jump + cycle delta + PC delta + encoding + mode + mask + every register: the most one instruction takes. */
 const MAX_INSN_BYTES = 1 + 8 + 8 + 5 + 4 + 1 + 3 + REG_COUNT * 5;
+/** r15 is never added to a partition's first record: the PC after an instruction is the next record's `pc`. */
+const ALL_BUT_PC = ((1 << REG_COUNT) - 1) & ~(1 << 15);
 
 interface ChunkEntry {
   offset: number;
@@ -99,6 +105,14 @@ export class TraceWriter {
   private mode = 0;
   /** Index of the last instruction written; -1 before the first. */
   private lastIndex = -1;
+  /** Hypervisor traces: the partition names (a partition reference k > 0 is names[k - 1]); none in bare-metal traces. */
+  private readonly partitionNames: readonly string[];
+  /** The running partition (0: none), as the last world switch (or startIn) set it. */
+  private partition = 0;
+  /** The partition of the last instruction written (-1: none written yet). */
+  private insnPartition = -1;
+  /** Each partition's registers after its last instruction, kept while other partitions run. */
+  private readonly saved: (Int32Array | undefined)[] = [];
 
   // The chunk being filled.
   private chunkInsns = 0;
@@ -115,13 +129,29 @@ export class TraceWriter {
     if (!(Number.isInteger(this.level) && this.level >= 0 && this.level <= 9)) {
       throw new RangeError(`compressionLevel ${this.level}: need a whole number from 0 to 9`);
     }
-    const fields = Object.fromEntries(HEADER_FIELDS.map((key) => [key, header[key]]));
+    const fields: Record<string, unknown> = Object.fromEntries(HEADER_FIELDS.map((key) => [key, header[key]]));
+    if (header.hypervisor !== undefined) {
+      const { configHash, partitions } = header.hypervisor;
+      fields[HYPERVISOR_FIELD] = { configHash, partitions: partitions.map(({ name, imageSha256 }) => ({ name, imageSha256 })) };
+    }
     const problem = headerProblem(fields, FORMAT_VERSION);
     if (problem !== undefined) throw new RangeError(`bad trace header: ${problem}`);
+    this.partitionNames = header.hypervisor?.partitions.map((p) => p.name) ?? [];
     this.name = typeof sink === 'string' ? sink : `file descriptor ${sink}`;
     this.output = typeof sink === 'string' ? new OutputFile(sink) : sink;
     this.compressor = new ChunkCompressor(this.level);
-    this.writeFileHeader(header);
+    this.writeFileHeader(fields);
+    this.startChunk();
+  }
+
+  /**
+   * Hypervisor traces: the partition running before the first record (null: none). Only before any
+   * record is written; afterwards a world-switch event says which partition runs.
+   */
+  startIn(partition: string | null): void {
+    if (this.failure !== undefined) throw this.failure;
+    if (this.chunks.length > 0 || this.chunk.pos !== KEYFRAME_SIZE) throw new RangeError(`${this.name}: startIn after records were written`);
+    this.partition = this.partitionRef(partition, true);
     this.startChunk();
   }
 
@@ -150,6 +180,7 @@ export class TraceWriter {
   }
 
   private encodeInsn(i: number, cycle: number, pc: number, insn: number, thumb: boolean, mode: number, mask: number): void {
+    if (this.partition !== this.insnPartition && this.partitionNames.length > 0) mask = this.switchedIn(mask);
     if (this.chunkInsns === this.chunkLimit) {
       this.flushChunk();
       this.startChunk();
@@ -218,8 +249,33 @@ export class TraceWriter {
     this.chunkInsns++;
   }
 
+  /**
+   * The first instruction of a partition after another's (the running register file holds the other's
+   * values): the record also names every register, but r15, whose value differs from the partition's
+   * own after its previous instruction (every one the first time), so that the partition's records alone
+   * give its register state (`trace show --vm`, `trace diff --vm`). Returns the widened mask.
+   */
+  private switchedIn(mask: number): number {
+    const regs = this.regs;
+    const changed = this.changed;
+    if (this.insnPartition >= 0) this.saved[this.insnPartition] = regs.slice();
+    const own = this.saved[this.partition];
+    for (let k = 0; k < REG_COUNT; k++) {
+      const bit = 1 << k;
+      if ((mask & bit) !== 0 || (ALL_BUT_PC & bit) === 0) continue;
+      if (own === undefined || own[k] !== regs[k]) {
+        changed[k] = regs[k]!;
+        mask |= bit;
+      }
+    }
+    this.insnPartition = this.partition;
+    return mask;
+  }
+
   writeEvent(ev: EventRecord): void {
     if (this.failure !== undefined) throw this.failure;
+    // Partition references are checked before any byte is written: a bad event leaves the chunk as it was.
+    const refs = this.eventRefs(ev);
     const out = this.chunk;
     out.reserve(64);
     out.u8(EVENT_TAG | EVENT_CODES[ev.kind]);
@@ -259,7 +315,77 @@ export class TraceWriter {
         out.u8(ev.write ? 1 : 0);
         out.varInt(ev.value);
         break;
+      case 'hypercall':
+        out.varU32(refs[0]!);
+        out.varInt(ev.number * 2 + (ev.result === null ? 0 : 1));
+        this.writeString(ev.name);
+        out.reserve(30);
+        for (const a of ev.args) out.varU32(a);
+        if (ev.result !== null) out.varInt(ev.result);
+        break;
+      case 'virq':
+        out.varU32(refs[0]!);
+        out.varInt(ev.bits * 2 + VIRQ_VIAS.indexOf(ev.via));
+        break;
+      case 'worldSwitch':
+        out.varU32(refs[0]!);
+        out.varU32(refs[1]!);
+        this.partition = refs[1]!;
+        break;
+      case 'guestFault':
+        out.varU32(refs[0]!);
+        this.writeString(ev.fault);
+        out.reserve(11);
+        out.varU32(ev.address);
+        out.varU32(ev.pc);
+        out.u8((ev.write ? FAULT_WRITE : 0) | (ev.handled ? FAULT_HANDLED : 0));
+        break;
+      case 'button':
+        out.varU32(refs[0]!);
+        break;
+      case 'guestState':
+        out.varU32(refs[0]!);
+        this.writeString(ev.state);
+        this.writeString(ev.detail);
+        break;
     }
+  }
+
+  /** The partition references of a hypervisor event (checked, with its other 32-bit fields); [] for others. */
+  private eventRefs(ev: EventRecord): number[] {
+    const u32 = (v: number) => v >>> 0 === v;
+    const bad = (what: string) => new RangeError(`${this.name}: bad ${ev.kind} event (${what}): ${JSON.stringify(ev)}`);
+    switch (ev.kind) {
+      case 'hypercall':
+        if (!(u32(ev.number) && ev.args.length === 4 && ev.args.every(u32))) throw bad('number and four arguments, unsigned 32-bit');
+        if (!(ev.result === null || (Number.isSafeInteger(ev.result) && Math.abs(ev.result) <= 2 ** 52))) throw bad('result');
+        return [this.partitionRef(ev.guest, false)];
+      case 'virq':
+        if (!u32(ev.bits) || !VIRQ_VIAS.includes(ev.via)) throw bad('bits or via');
+        return [this.partitionRef(ev.guest, false)];
+      case 'worldSwitch':
+        return [this.partitionRef(ev.from, true), this.partitionRef(ev.to, true)];
+      case 'guestFault':
+        if (!(u32(ev.address) && u32(ev.pc))) throw bad('address and pc, unsigned 32-bit');
+        return [this.partitionRef(ev.guest, false)];
+      case 'button':
+        return [this.partitionRef(ev.foreground, false)];
+      case 'guestState':
+        return [this.partitionRef(ev.guest, false)];
+      default:
+        return [];
+    }
+  }
+
+  /** 0 for none, k + 1 for the header's partition k. */
+  private partitionRef(name: string | null, noneAllowed: boolean): number {
+    if (name === null && noneAllowed) return 0;
+    const k = name === null ? -1 : this.partitionNames.indexOf(name);
+    if (k < 0) {
+      const known = this.partitionNames.length === 0 ? 'a bare-metal trace has none' : `the header's are ${this.partitionNames.join(', ')}`;
+      throw new RangeError(`${this.name}: partition ${JSON.stringify(name)} is not one of the trace's (${known})`);
+    }
+    return k + 1;
   }
 
   /**
@@ -320,18 +446,9 @@ export class TraceWriter {
     out.bytesOf(utf8);
   }
 
-  private writeFileHeader(header: TraceHeaderFields): void {
-    const json = Buffer.from(
-      JSON.stringify({
-        source: header.source,
-        cpu: header.cpu,
-        clockHz: header.clockHz,
-        ramSize: header.ramSize,
-        timing: header.timing,
-        imageSha256: header.imageSha256,
-      }),
-      'utf8',
-    );
+  /** `fields`: the header JSON's fields, in the order HEADER_FIELDS, then `hypervisor` if any. */
+  private writeFileHeader(fields: Record<string, unknown>): void {
+    const json = Buffer.from(JSON.stringify(fields), 'utf8');
     const out = new ByteWriter(FILE_HEADER_SIZE + json.length);
     out.bytesOf(FILE_MAGIC);
     out.u16(FORMAT_VERSION);
@@ -350,6 +467,7 @@ export class TraceWriter {
     out.u32(this.expectedPc);
     out.u8(this.mode);
     for (let k = 0; k < REG_COUNT; k++) out.u32(this.regs[k]!);
+    out.u8(this.partition);
     this.chunkInsns = 0;
     this.chunkFirstCycle = this.cycle;
     this.strings = new Map();

@@ -29,7 +29,7 @@ const tracePath = writeTrace('stream.trace', stream);
 
 t.test('round trip: every record, exactly as written, across chunks', async (t) => {
   const trace = openTrace(tracePath);
-  t.strictSame(trace.header, { version: 2, ...HEADER });
+  t.strictSame(trace.header, { version: 3, ...HEADER });
   t.equal(trace.instructionCount, 1000);
   t.equal(trace.firstIndex, 0);
   t.strictSame([...trace.records()], stream);
@@ -144,8 +144,8 @@ t.test('bad files: one line naming the file', async (t) => {
     expectError(file(`cut-${length}`, good.subarray(0, length)), /truncated/, `truncated to ${length} bytes`);
   }
   const newer = Buffer.from(good);
-  newer.writeUInt16LE(3, 8);
-  expectError(file('newer', newer), /format version 3 is newer than this handset reads \(2\)/, 'a newer version');
+  newer.writeUInt16LE(4, 8);
+  expectError(file('newer', newer), /format version 4 is newer than this handset reads \(3\)/, 'a newer version');
   const badMagic = Buffer.from(good);
   badMagic[1] = 0x58;
   expectError(file('bad-magic', badMagic), /not a handset trace file/, 'bad magic');

@@ -37,7 +37,7 @@ t.test('import-qemu writes a trace of the QEMU run', async (t) => {
   t.strictSame(handsetTrace('import-qemu', log, '--image', 'firmware/hello.elf', '-o', imported), { status: 0, out: '' });
   const trace = openTrace(imported);
   t.equal(trace.instructionCount, 226);
-  t.match(trace.header, { version: 2, source: 'qemu', cpu: 'arm926', clockHz: 200_000_000, ramSize: 128 * 1024 * 1024, timing: 'fast' });
+  t.match(trace.header, { version: 3, source: 'qemu', cpu: 'arm926', clockHz: 200_000_000, ramSize: 128 * 1024 * 1024, timing: 'fast' });
   t.match(trace.header.imageSha256, /^[0-9a-f]{64}$/);
 });
 
