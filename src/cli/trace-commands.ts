@@ -10,11 +10,12 @@ import { loadImage } from '../loader/image.ts';
 import { memoryLayout } from '../machine/machine.ts';
 import { diffTraces, divergenceText } from '../trace/diff.ts';
 import { disassembler } from '../trace/disasm.ts';
+import { partitionView } from '../trace/partitions.ts';
 import { importQemuLog } from '../trace/qemu-import.ts';
-import { openTrace } from '../trace/reader.ts';
+import { openTrace, type TraceFile } from '../trace/reader.ts';
 import { assemblyOf, recordJson, recordText } from '../trace/show.ts';
 import { TraceWriter } from '../trace/writer.ts';
-import { parseCount, parseIndex, parseRamSize } from './options.ts';
+import { parseCount, parseIndex, parseRamSize, UsageError } from './options.ts';
 import { refuseOutputOverInput } from './output-file.ts';
 import { stdout } from './stdio.ts';
 
@@ -30,6 +31,7 @@ interface ShowArgs {
   from?: string;
   count?: string;
   json: boolean;
+  vm?: string;
 }
 
 interface DiffArgs {
@@ -37,6 +39,7 @@ interface DiffArgs {
   b: string;
   context: string;
   'arch-only': boolean;
+  vm?: string;
 }
 
 interface ImportArgs {
@@ -59,7 +62,9 @@ export function registerTraceCommands<T>(y: Argv<T>, setStatus: (status: number)
             .option('from', { type: 'string', describe: 'first instruction index to show (default: the first)' })
             .option('count', { type: 'string', describe: 'number of instructions to show (default: all)' })
             .option('json', { type: 'boolean', default: false, describe: 'JSON Lines instead of text' })
-            .example('$0 trace show run.trace --from 1000 --count 20', 'twenty instructions from index 1000'),
+            .option('vm', { type: 'string', describe: 'a hypervisor trace: only this partition\'s instructions and events (and the world switches into and out of it)' })
+            .example('$0 trace show run.trace --from 1000 --count 20', 'twenty instructions from index 1000')
+            .example('$0 trace show handset.trace --vm home', 'what the home partition ran'),
         (args) => setStatus(show(args as unknown as ShowArgs, write)),
       )
       .command(
@@ -75,7 +80,9 @@ export function registerTraceCommands<T>(y: Argv<T>, setStatus: (status: number)
               default: false,
               describe: 'compare PC and registers only (not cycles, encodings or events): fast vs cycle vs QEMU',
             })
-            .example('$0 trace diff golden.trace run.trace --arch-only', ''),
+            .option('vm', { type: 'string', describe: 'hypervisor traces: compare only this partition\'s instructions and events' })
+            .example('$0 trace diff golden.trace run.trace --arch-only', '')
+            .example('$0 trace diff a.trace b.trace --vm work', 'did the work partition do the same?'),
         (args) => setStatus(diff(args as unknown as DiffArgs, write)),
       )
       .command(
@@ -99,10 +106,13 @@ function show(args: ShowArgs, write: WriteText): number {
   const from = args.from === undefined ? undefined : parseIndex('--from', args.from);
   const count = args.count === undefined ? undefined : parseCount('--count', args.count);
   const trace = openTrace(args.file);
+  const vm = args.vm;
+  if (vm !== undefined) checkPartition(trace, vm);
   const asm = assemblyOf(trace.header, disassembler());
-  const render = args.json ? recordJson : recordText;
   const out = new TextBuffer(write);
-  for (const rec of trace.records(from, count)) out.line(render(rec, asm));
+  // With --vm, --count counts that partition's instructions.
+  const records = vm === undefined ? trace.records(from, count) : partitionView(trace.records(from), vm, count);
+  for (const rec of records) out.line(args.json ? recordJson(rec, asm) : recordText(rec, asm, vm));
   out.flush();
   return EXIT_OK;
 }
@@ -111,14 +121,27 @@ function diff(args: DiffArgs, write: WriteText): number {
   const context = parseIndex('--context', args.context);
   const a = openTrace(args.a);
   const b = openTrace(args.b);
-  const result = diffTraces(a.records(), b.records(), { context, archOnly: args['arch-only'] });
+  const vm = args.vm;
+  if (vm !== undefined) {
+    checkPartition(a, vm);
+    checkPartition(b, vm);
+  }
+  const records = (trace: TraceFile) => (vm === undefined ? trace.records() : partitionView(trace.records(), vm));
+  const result = diffTraces(records(a), records(b), { context, archOnly: args['arch-only'] });
   if (result.same) {
-    write(`same: ${result.instructions} instructions${args['arch-only'] ? ' (PC and registers)' : ''}\n`);
+    write(`same: ${result.instructions} instructions${vm === undefined ? '' : ` of ${vm}`}${args['arch-only'] ? ' (PC and registers)' : ''}\n`);
     return EXIT_OK;
   }
   const asm = { a: assemblyOf(a.header, disassembler()), b: assemblyOf(b.header, disassembler()) };
-  write(divergenceText(result, { a: args.a, b: args.b }, asm).join('\n') + '\n');
+  write(divergenceText(result, { a: args.a, b: args.b }, asm, vm).join('\n') + '\n');
   return EXIT_DIFFERENT;
+}
+
+/** --vm NAME: a partition of this (hypervisor) trace, else a usage error naming the ones it has. */
+function checkPartition(trace: TraceFile, vm: string): void {
+  const partitions = trace.header.hypervisor?.partitions.map((p) => p.name);
+  if (partitions === undefined) throw new UsageError(`--vm ${vm}: ${trace.path} is a bare-metal trace (it has no partitions)`);
+  if (!partitions.includes(vm)) throw new UsageError(`--vm ${vm}: not a partition of ${trace.path} (its partitions: ${partitions.join(', ')})`);
 }
 
 /**

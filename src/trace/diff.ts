@@ -8,6 +8,10 @@
  *
  * archOnly compares the PC and the registers only; otherwise the encoding, ISA state and mode, the
  * cycle and the events after each instruction must match too.
+ *
+ * Instructions are paired by position, not by index: given one partition's view of two hypervisor traces
+ * (src/trace/partitions.ts), the k-th instruction of that partition in one is compared with its k-th in
+ * the other, whatever the other partitions ran in between.
  */
 import { REG_NAMES, type EventRecord, type InsnRecord, type RegName, type TraceRecord } from './records.ts';
 import { eventJson, eventText, hex8, instructionText, type AssemblyOf } from './show.ts';
@@ -22,8 +26,10 @@ export type DivergenceReason = 'pc' | 'encoding' | 'cycle' | 'registers' | 'even
 
 export interface Divergence {
   same: false;
-  /** Index of the instruction the traces first differ at (after which they differ, for 'events'). */
+  /** Index of the instruction the traces first differ at (after which they differ, for 'events'), in trace a. */
   index: number;
+  /** Instructions that compared equal before the divergence (for 'events', the one they follow too). */
+  compared: number;
   reason: DivergenceReason;
   /** Each side's instruction at `index`; absent on a side that ended ('length'), or for leading events. */
   a?: InsnRecord;
@@ -52,19 +58,19 @@ export function diffTraces(a: Iterable<TraceRecord>, b: Iterable<TraceRecord>, o
     if (stepA === undefined && stepB === undefined) return { same: true, instructions };
     if (stepA === undefined || stepB === undefined) {
       const index = (stepA ?? stepB)!.insn?.i ?? instructions;
-      return divergence(index, 'length', stepA, stepB, sideA, sideB);
+      return divergence(index, instructions, 'length', stepA, stepB, sideA, sideB);
     }
     const insnA = stepA.insn;
     const insnB = stepB.insn;
     if (insnA !== undefined && insnB !== undefined) {
       const reason = instructionDifference(insnA, insnB, archOnly);
-      if (reason !== undefined) return divergence(insnA.i, reason, stepA, stepB, sideA, sideB);
+      if (reason !== undefined) return divergence(insnA.i, instructions, reason, stepA, stepB, sideA, sideB);
       const registers = registerDifferences(sideA, sideB, insnA, insnB);
-      if (registers.length > 0) return { ...divergence(insnA.i, 'registers', stepA, stepB, sideA, sideB), registers };
+      if (registers.length > 0) return { ...divergence(insnA.i, instructions, 'registers', stepA, stepB, sideA, sideB), registers };
       instructions++;
     }
     if (!archOnly && !sameEvents(stepA.events, stepB.events)) {
-      const d = divergence(insnA?.i ?? (stepA.events[0] ?? stepB.events[0])!.i, 'events', stepA, stepB, sideA, sideB);
+      const d = divergence(insnA?.i ?? (stepA.events[0] ?? stepB.events[0])!.i, instructions, 'events', stepA, stepB, sideA, sideB);
       return { ...d, events: { a: stepA.events, b: stepB.events } };
     }
     sideA.remember();
@@ -74,16 +80,20 @@ export function diffTraces(a: Iterable<TraceRecord>, b: Iterable<TraceRecord>, o
 
 /**
  * Renders a divergence: what differs, then each side's context and its instruction at the divergence
- * (marked with '>'), then the differing events.
+ * (marked with '>'), then the differing events. `vm`: the traces compared were that partition's views.
  */
-export function divergenceText(d: Divergence, names: { a: string; b: string }, asm: { a: AssemblyOf; b: AssemblyOf }): string[] {
-  const lines = [`first divergence at instruction ${d.index}: ${reasonText(d, names)}`];
+export function divergenceText(d: Divergence, names: { a: string; b: string }, asm: { a: AssemblyOf; b: AssemblyOf }, vm?: string): string[] {
+  const where =
+    vm === undefined
+      ? `at instruction ${d.index}`
+      : `in ${vm} after ${d.compared} of its instructions, at instruction ${d.a !== undefined && d.b !== undefined && d.a.i !== d.b.i ? `${d.a.i} (a) / ${d.b.i} (b)` : d.index}`;
+  const lines = [`first divergence ${where}: ${reasonText(d, names)}`];
   for (const side of ['a', 'b'] as const) {
     lines.push(`--- ${side}: ${names[side]}`);
     for (const rec of d.context[side]) lines.push(`  ${instructionText(rec, asm[side](rec))}`);
     const rec = d[side];
     lines.push(rec === undefined ? '> (no instruction)' : `> ${instructionText(rec, asm[side](rec))}`);
-    for (const ev of d.events?.[side] ?? []) lines.push(`  ${eventText(ev)}`);
+    for (const ev of d.events?.[side] ?? []) lines.push(`  ${eventText(ev, vm)}`);
   }
   return lines;
 }
@@ -194,14 +204,16 @@ function registerDifferences(a: Side, b: Side, insnA: InsnRecord, insnB: InsnRec
   return out;
 }
 
+/** The events after two instructions that compared equal: their fields, not their index (the instruction's, which may differ: --vm). */
 function sameEvents(a: EventRecord[], b: EventRecord[]): boolean {
-  return a.length === b.length && a.every((ev, k) => eventJson(ev) === eventJson(b[k]!));
+  return a.length === b.length && a.every((ev, k) => eventJson({ ...ev, i: 0 }) === eventJson({ ...b[k]!, i: 0 }));
 }
 
-function divergence(index: number, reason: DivergenceReason, stepA: Step | undefined, stepB: Step | undefined, a: Side, b: Side): Divergence {
+function divergence(index: number, compared: number, reason: DivergenceReason, stepA: Step | undefined, stepB: Step | undefined, a: Side, b: Side): Divergence {
   return {
     same: false,
     index,
+    compared,
     reason,
     a: stepA?.insn,
     b: stepB?.insn,
