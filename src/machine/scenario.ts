@@ -6,7 +6,7 @@
  * defines. Every problem is a ScenarioError with a one-line message naming the file and the field, e.g.
  * `scenario boot.json: steps[4].waitFor.timeout: expected an integer from 1 to 9007199254740991, got 0`.
  */
-import { describeJsonValue, fieldPath, isJsonObject, JsonSyntaxError, parseJsonStrict } from '../hypervisor/config.ts';
+import { describeJsonValue, fieldPath, isJsonObject, JsonFileError, JsonSyntaxError, parseJsonStrict } from '../loader/json.ts';
 
 export type ScenarioStep =
   /** Bytes (the UTF-8 encoding of `text`) queued as console input of that guest. */
@@ -27,16 +27,10 @@ export interface Scenario {
 export type StepKind = ScenarioStep['kind'];
 
 /** A scenario file that cannot be played: one line, `scenario FILE: FIELD: PROBLEM`. */
-export class ScenarioError extends Error {
-  constructor(
-    /** The file as the user named it (undefined when the text did not come from a file). */
-    readonly source: string | undefined,
-    /** Path of the field in the file, e.g. `steps[4].waitFor.timeout` ('' for the whole file). */
-    readonly field: string,
-    readonly problem: string,
-  ) {
-    super(`scenario${source === undefined ? '' : ` ${source}`}: ${field === '' ? '' : `${field}: `}${problem}`);
-    this.name = 'ScenarioError';
+export class ScenarioError extends JsonFileError {
+  override name = 'ScenarioError';
+  constructor(source: string | undefined, field: string, problem: string) {
+    super('scenario', source, field, problem);
   }
 }
 

@@ -3,15 +3,8 @@
 import t from 'tap';
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import {
-  ConfigError,
-  configHash,
-  defaultConfig,
-  JsonSyntaxError,
-  parseConfig,
-  parseJsonStrict,
-  type HypervisorConfig,
-} from '../../src/hypervisor/config.ts';
+import { ConfigError, configHash, defaultConfig, parseConfig, type HypervisorConfig } from '../../src/hypervisor/config.ts';
+import { JsonSyntaxError, parseJsonStrict } from '../../src/loader/json.ts';
 
 const BASE = '/etc/handset';
 const opts = { baseDir: BASE, boardRamMiB: 128, source: 'h.json' };
