@@ -133,3 +133,12 @@ t.test('on a terminal: typed keys go to the foreground phone, ^B is the button, 
   t.match(out, /work: state=\w+ cycles=\d+ share=[\d.]+% hypercalls=\d+ virqs=\d+ faults=0 switches=\d+ boots=1\n/);
   t.match(out, /handset: SIGINT at cycle \d+/);
 });
+
+t.test('the complete example of docs/scenarios.md plays to its end against the real guests', async (t) => {
+  const blocks = [...readFileSync('docs/scenarios.md', 'utf8').matchAll(/```json\n([\s\S]*?)```/g)].map((m) => m[1]);
+  const example = file('doc-example.json', blocks[blocks.length - 1]);
+  const r = run(['--script', example]);
+  t.equal(r.status, 0, r.stderr);
+  t.match(r.stdout, /\[home\] fault: data abort at 0x40000000/);
+  t.match(r.stdout, /\[work\] 1: buy milk\n[\s\S]*\[work\] 1: buy milk\n/, 'listed twice, the second time from the background');
+});

@@ -250,7 +250,7 @@ t.test('docs/scenarios.md: its examples are valid, and its messages are the ones
   const boot = example.steps[0] as Extract<ScenarioStep, { kind: 'waitFor' }>;
   t.ok(boot.pattern.test('handset work phone +15550100 ready'), 'the banner pattern matches the banner');
   t.notOk(boot.pattern.test('handset work phone 15550100 ready'), 'the + is literal');
-  t.ok((example.steps[5] as Extract<ScenarioStep, { kind: 'waitFor' }>).pattern.test('1. buy milk'));
+  t.ok((example.steps[5] as Extract<ScenarioStep, { kind: 'waitFor' }>).pattern.test('1: buy milk'));
   t.strictSame(example.steps[7], { kind: 'type', guest: 'home', text: 'crash\n', name: 'home crashes' });
 
   const failures = [...doc.matchAll(/^scenario demo\.json: (step \d+ \(.*\)) failed: /gm)].map((m) => m[1]!);
