@@ -135,3 +135,19 @@ t.test('the attack image: every attack is refused, and home\'s output is what it
   t.equal(attacked.out.home, quiet.out.home, 'home printed exactly the same with the attacker beside it');
   t.match(attacked.out.home, /1: pictures\n/);
 });
+
+t.test('both phones make progress under load: busy in both, CPU shares follow the weights (1:3) over 10^8 cycles', async (t) => {
+  const g = hypervisorMachine([guest('work', { weight: 1 }), guest('home', { weight: 3 })]);
+  runUntil(g, 'home', /home> $/);
+  g.hypervisor.typeInto('work', new TextEncoder().encode('spin 5\n'));
+  g.hypervisor.typeInto('home', new TextEncoder().encode('spin 5\n'));
+  const before = g.hypervisor.status().map((s) => s.cycles);
+  g.machine.run({ maxCycles: g.machine.cycles + 1e8 });
+  const used = g.hypervisor.status().map((s, i) => s.cycles - before[i]);
+  const total = used[0] + used[1];
+  t.ok(total > 0.99e8, 'the phones had the CPU');
+  const shares = used.map((u) => u / total);
+  t.ok(Math.abs(shares[0] - 0.25) <= 0.025, `work ${(shares[0] * 100).toFixed(2)}% (weight 1 of 4)`);
+  t.ok(Math.abs(shares[1] - 0.75) <= 0.075, `home ${(shares[1] * 100).toFixed(2)}% (weight 3 of 4)`);
+  t.notMatch(g.out.work + g.out.home, /spin done/, 'both still busy');
+});
