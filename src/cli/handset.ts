@@ -23,12 +23,12 @@ import {
   checkArguments,
   type OptionTable,
   parseAddress,
-  parseAddressRange,
   parseClockMhz,
   parseCount,
   parseLogClasses,
   parseRamSize,
-  parseTraceWindow,
+  traceOptions,
+  TRACE_OPTIONS,
   UsageError,
 } from './options.ts';
 import { EXIT_OUTPUT_CLOSED, HostIoError, OutputClosed, stderr, stdinInput, stdout, whichAreTerminals } from './stdio.ts';
@@ -66,19 +66,6 @@ interface BootArgs {
   'trace-from'?: string;
   'trace-to'?: string;
   'trace-range'?: string;
-}
-
-/** --trace options into recorder options (windows by instruction index or cycle, an address range). */
-function traceOptions(args: BootArgs) {
-  if (args.trace === undefined) {
-    const option = (['trace-mem', 'trace-from', 'trace-to', 'trace-range'] as const).find((o) => args[o] !== undefined && args[o] !== false);
-    if (option !== undefined) throw new UsageError(`--${option} needs --trace FILE`);
-  }
-  return {
-    ...parseTraceWindow(args['trace-from'], args['trace-to']),
-    addressRange: args['trace-range'] !== undefined ? parseAddressRange('--trace-range', args['trace-range']) : undefined,
-    memory: args['trace-mem'],
-  };
 }
 
 /** What the machine is built from: the options, or a snapshot's configuration (options must then agree). */
@@ -346,11 +333,7 @@ export async function main(argv: string[]): Promise<number> {
           .option('stats', { type: 'boolean', default: false, describe: 'print instructions, cycles and speed on stderr at the end' })
           .option('log', { type: 'string', describe: 'comma-separated log classes: guest-errors, unimp' })
           .option('timing', { type: 'string', choices: ['fast', 'cycle'], describe: 'fast: 1 cycle per instruction; cycle: per-core cost tables (docs/timing.md) [default: fast]' })
-          .option('trace', { type: 'string', describe: 'record an instruction trace to FILE (docs/trace-format.md)' })
-          .option('trace-mem', { type: 'boolean', default: false, describe: 'with --trace: also record data memory accesses' })
-          .option('trace-from', { type: 'string', describe: 'with --trace: start at instruction index N, or at cycle Nc' })
-          .option('trace-to', { type: 'string', describe: 'with --trace: stop before instruction index N, or cycle Nc (the kind of --trace-from, above it)' })
-          .option('trace-range', { type: 'string', describe: 'with --trace: only instructions at BEGIN <= pc < END (BEGIN-END)' })
+          .options(TRACE_OPTIONS)
           .option('save-at', { type: 'string', describe: 'with --save: write a snapshot when the clock reaches cycle N, then go on' })
           .option('save', { type: 'string', describe: 'with --save-at: the snapshot file (docs/snapshot-format.md)' })
           .option('restore', { type: 'string', describe: 'continue from a snapshot file instead of booting an image' })
@@ -377,8 +360,10 @@ export async function main(argv: string[]): Promise<number> {
         .option('clock', { type: 'string', describe: 'core clock in MHz [default per CPU]' })
         .option('state', { type: 'string', describe: 'keep each partition\'s store in DIR/NAME.store (created if missing) [default: in memory]' })
         .option('stats', { type: 'boolean', default: false, describe: 'print per-guest cycles, share, hypercalls, vIRQs and faults on stderr at the end' })
+        .options(TRACE_OPTIONS)
         .example('$0 run', 'boot work and home; type into the foreground phone')
         .example('$0 run --script demo.json', 'play a scenario on the virtual clock')
+        .example('$0 run --script demo.json --trace demo.trace', 'and record every instruction of both guests, with hypercalls, vIRQs and world switches')
         .example('printf "status\\n" | $0 run --max-cycles 1e9', 'a line of input for the work phone, then stop'),
     async (args) => {
       status = await runHandset(args as unknown as RunArgs);

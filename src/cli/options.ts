@@ -125,6 +125,36 @@ export function parseTraceWindow(fromText: string | undefined, toText: string | 
   return { fromIndex: from.index, fromCycle: from.cycle, toIndex: to.index, toCycle: to.cycle };
 }
 
+/** The trace options of `boot` and `run` (yargs), and what they give the recorder (traceOptions). */
+export const TRACE_OPTIONS = {
+  trace: { type: 'string', describe: 'record an instruction trace to FILE (docs/trace-format.md)' },
+  'trace-mem': { type: 'boolean', default: false, describe: 'with --trace: also record data memory accesses' },
+  'trace-from': { type: 'string', describe: 'with --trace: start at instruction index N, or at cycle Nc' },
+  'trace-to': { type: 'string', describe: 'with --trace: stop before instruction index N, or cycle Nc (the kind of --trace-from, above it)' },
+  'trace-range': { type: 'string', describe: 'with --trace: only instructions at BEGIN <= pc < END (BEGIN-END)' },
+} as const;
+
+export interface TraceArgs {
+  trace?: string;
+  'trace-mem': boolean;
+  'trace-from'?: string;
+  'trace-to'?: string;
+  'trace-range'?: string;
+}
+
+/** --trace options into recorder options (windows by instruction index or cycle, an address range). */
+export function traceOptions(args: TraceArgs) {
+  if (args.trace === undefined) {
+    const option = (['trace-mem', 'trace-from', 'trace-to', 'trace-range'] as const).find((o) => args[o] !== undefined && args[o] !== false);
+    if (option !== undefined) throw new UsageError(`--${option} needs --trace FILE`);
+  }
+  return {
+    ...parseTraceWindow(args['trace-from'], args['trace-to']),
+    addressRange: args['trace-range'] !== undefined ? parseAddressRange('--trace-range', args['trace-range']) : undefined,
+    memory: args['trace-mem'],
+  };
+}
+
 /** An address range "BEGIN-END" (END exclusive), each decimal or 0x hex. */
 export function parseAddressRange(option: string, text: string): { begin: number; end: number } {
   const parts = text.split('-');

@@ -15,12 +15,14 @@ import { loadImage } from '../loader/image.ts';
 import { CPU_MODELS, Machine, type CpuModelName, type RunOutcome, type TimingMode } from '../machine/machine.ts';
 import { parseScenario } from '../machine/scenario.ts';
 import { playScenario } from '../machine/scenario-player.ts';
-import { defaultConfig, parseConfig, type HypervisorConfig } from '../hypervisor/config.ts';
+import { configHash, defaultConfig, parseConfig, type HypervisorConfig } from '../hypervisor/config.ts';
 import { Hypervisor } from '../hypervisor/kernel.ts';
 import { fileStore, memoryStore } from '../hypervisor/storage.ts';
 import { readRegularFile } from '../trace/files.ts';
+import { Recorder } from '../trace/recorder.ts';
 import { GuestConsoleWriter } from './guest-output.ts';
-import { parseClockMhz, parseCount, parseRamSize, UsageError } from './options.ts';
+import { parseClockMhz, parseCount, parseRamSize, traceOptions, UsageError, type TraceArgs } from './options.ts';
+import { refuseOutputOverInput } from './output-file.ts';
 import { drainOutputs, runInChunks, type RunEnd } from './run-loop.ts';
 import { SIGNAL_EXIT_STATUS, SignalWatch } from './signals.ts';
 import { stderr, stdinInput, stdout, whichAreTerminals } from './stdio.ts';
@@ -28,7 +30,7 @@ import { keyMode, readableNow, waitReadableFor } from './host-wait.ts';
 import { LineEditor } from './terminal-keys.ts';
 import { yieldToEventLoop } from './signals.ts';
 
-export interface RunArgs {
+export interface RunArgs extends TraceArgs {
   config?: string;
   script?: string;
   'max-cycles'?: string;
@@ -86,6 +88,17 @@ export async function runHandset(args: RunArgs): Promise<number> {
       throw e;
     }
   });
+  const traceWindow = traceOptions(args);
+  // Before a store file is created or opened: the trace is written over none of the run's files.
+  refuseOutputOverInput(
+    [{ what: '--trace', path: args.trace }],
+    [
+      { what: '--config', path: args.config },
+      { what: '--script', path: args.script },
+      ...config.partitions.map((p) => ({ what: `partition ${p.name}'s image`, path: p.image })),
+      ...config.partitions.map((p) => ({ what: `partition ${p.name}'s store`, path: args.state === undefined ? undefined : join(args.state, `${p.name}.store`) })),
+    ],
+  );
   const stores = config.partitions.map((p) => (args.state !== undefined ? fileStore(args.state, p.name, p.storeKiB * 1024) : memoryStore(p.storeKiB * 1024)));
   const terminal = scenario === undefined && whichAreTerminals().stdin;
   const input = scenario === undefined && !terminal ? stdinInput() : undefined;
@@ -102,8 +115,14 @@ export async function runHandset(args: RunArgs): Promise<number> {
   machine.on('ringtone', (e) => news(`${e.guest} ${e.playing ? `rings (${e.ringtone})` : 'stops ringing'}`));
   const signals = await SignalWatch.start();
   const outputs = [stdout, stderr];
+  let recorder: Recorder | undefined;
   try {
     machine.boot();
+    if (args.trace !== undefined) {
+      const partitions = config.partitions.map((p, k) => ({ name: p.name, imageSha256: images[k]!.sha256 ?? '' }));
+      const header = { cpu, clockHz: machine.config.clockHz, ramSize, timing, imageSha256: '', hypervisor: { configHash: configHash(config), partitions } };
+      recorder = new Recorder(machine, { path: args.trace, ...traceWindow, header });
+    }
     const started = process.hrtime.bigint();
     let status: number;
     if (terminal) {
@@ -137,7 +156,11 @@ export async function runHandset(args: RunArgs): Promise<number> {
     if (failed !== undefined) throw failed;
     return status;
   } finally {
-    machine.close();
+    try {
+      recorder?.finish(); // a failed trace throws here: what the guests printed is out already
+    } finally {
+      machine.close();
+    }
   }
 
   /** Per partition: state, cycles, share, hypercalls, vIRQs, faults (the status hotkey and --stats). */

@@ -141,6 +141,14 @@ export class Machine {
     return this.cpu.pc;
   }
 
+  /**
+   * The address space the CPU runs in: 0 for bare metal; under the hypervisor, the running partition's
+   * index + 1 (the last one that ran while none runs).
+   */
+  get addressSpace(): number {
+    return this.cpu.addressSpace;
+  }
+
   /** r0-r15 as the current mode sees them, and CPSR. */
   registers(): { r: number[]; cpsr: number } {
     return { r: Array.from({ length: 16 }, (_, n) => this.cpu.reg(n)), cpsr: this.cpu.cpsr };

@@ -92,8 +92,8 @@ const COMMANDS: { command: string[]; base: string[]; options: Record<string, str
       'semihosting-root': dir,
     },
   },
-  { command: ['trace', 'show'], base: [TRACE], options: { from: '1', count: '1', json: undefined } },
-  { command: ['trace', 'diff'], base: [TRACE, TRACE], options: { context: '2', 'arch-only': undefined } },
+  { command: ['trace', 'show'], base: [TRACE], options: { from: '1', count: '1', json: undefined, vm: 'work' } },
+  { command: ['trace', 'diff'], base: [TRACE, TRACE], options: { context: '2', 'arch-only': undefined, vm: 'work' } },
   {
     command: ['trace', 'import-qemu'],
     base: [join(dir, 'q.log'), '--image', HELLO, '-o', OUT],
