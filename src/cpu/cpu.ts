@@ -66,6 +66,8 @@ export interface AbortRecord {
 
 export class Cpu {
   private mmuCache: MmuState | undefined;
+  /** Inside uc_emu_start (hooks run): CP15 may change under us. */
+  private inEngine = false;
   readonly model: CpuModel;
   readonly clock: BlockClock;
   private readonly uc: Handle;
@@ -156,8 +158,13 @@ export class Cpu {
    * guest pointers).
    */
   mmuState(): MmuState {
-    this.mmuCache ??= readMmuState((crn, crm, opc1, opc2) => this.cp15(crn, crm, opc1, opc2), this.model.armv6);
+    if (this.inEngine) return this.readMmu(); // the running code may write CP15 at any instruction
+    this.mmuCache ??= this.readMmu();
     return this.mmuCache;
+  }
+
+  private readMmu(): MmuState {
+    return readMmuState((crn, crm, opc1, opc2) => this.cp15(crn, crm, opc1, opc2), this.model.armv6);
   }
 
   /** Physical address of virtual `va` under the current MMU state, with no permission check (identity when the MMU is off, FCSE aside). */
@@ -377,8 +384,7 @@ export class Cpu {
     const pc = this.pc;
     const begin = (this.thumb ? pc | 1 : pc) >>> 0;
     this.translated = true;
-    this.mmuCache = undefined; // the code may write CP15
-    const err = this.u.uc_emu_start(this.uc, begin, UNTIL_NEVER, 0, 0);
+    const err = this.emulate(begin, 0);
     this.rethrowCallbackError();
     if (err !== 0) {
       throw new CpuError(`CPU stopped: ${UC_ERR_NAMES[err] ?? err} (${this.u.uc_strerror(err)}) at pc=0x${this.pc.toString(16).padStart(8, '0')}`);
@@ -417,8 +423,7 @@ export class Cpu {
     this.pendingException = undefined;
     this.stopRequested = false;
     this.translated = true;
-    this.mmuCache = undefined;
-    const err = this.u.uc_emu_start(this.uc, (thumb ? pc | 1 : pc) >>> 0, UNTIL_NEVER, 0, 1);
+    const err = this.emulate((thumb ? pc | 1 : pc) >>> 0, 1);
     this.rethrowCallbackError();
     const exception = this.pendingException as { intno: number; pc: number } | undefined;
     if (err !== 0 && exception === undefined) {
@@ -443,6 +448,18 @@ export class Cpu {
   stopAtNextBlock(): void {
     this.stopRequested = true;
     this.clock.setDeadline(0);
+  }
+
+  /** uc_emu_start from `begin` (`count` instructions, 0 = no limit); the MMU state is re-read afterwards. */
+  private emulate(begin: number, count: number): number {
+    this.mmuCache = undefined;
+    this.inEngine = true;
+    try {
+      return this.u.uc_emu_start(this.uc, begin, UNTIL_NEVER, 0, count);
+    } finally {
+      this.inEngine = false;
+      this.mmuCache = undefined; // the code may have written CP15
+    }
   }
 
   /** Drops every translated block (Unicorn's code cache). */
