@@ -1094,9 +1094,12 @@ function readState(part: string, state: unknown, lines: readonly [string, string
   if (saved.length !== 2 || saved[0] !== lines[0] || saved[1] !== lines[1]) {
     throw r.error('lines', `the snapshot's lines are ${saved.join(', ')}; this modem's are ${lines.join(', ')}`);
   }
-  const s = r.object('settings', [...Object.keys(SETTING_MAX), 'cnmi']);
-  const settings = {} as Settings;
-  for (const [key, max] of Object.entries(SETTING_MAX)) settings[key as Exclude<keyof Settings, 'cnmi'>] = s.int(key, 0, max);
+  // Built in the order of defaultSettings, so that a loaded state saves the same JSON text.
+  const settings = defaultSettings();
+  const s = r.object('settings', Object.keys(settings));
+  for (const key of Object.keys(settings) as (keyof Settings)[]) {
+    if (key !== 'cnmi') settings[key] = s.int(key, 0, SETTING_MAX[key]);
+  }
   settings.cnmi = s.array('cnmi', (e) => e.int(0, 3), CNMI_MAX.length);
   settings.cnmi.forEach((v, k) => {
     if (v > CNMI_MAX[k]) throw s.error('cnmi', `element ${k} is ${v}, at most ${CNMI_MAX[k]}`);
