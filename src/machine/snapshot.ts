@@ -1,7 +1,7 @@
 /**
  * Snapshots: the whole emulation state as one file (docs/snapshot-format.md). Layout:
  *   "HANDSNAP" (8 bytes) | format version (u32 LE) | gzip( JSON length (u32 LE) | JSON | RAM chunks )
- * The JSON holds every part's plain-data state (CPU, block clock, clock, devices, personality) and the list
+ * The JSON holds every part's plain-data state (CPU, block clock, clock, devices, personality, modem) and the list
  * of RAM chunks that hold a non-zero byte; their bytes follow in that order. gzip's CRC and length catch
  * corruption and truncation. The same state always gives the same bytes.
  */
@@ -18,7 +18,7 @@ import type { MachineConfig } from './machine.ts';
 import type { Personality } from './personality.ts';
 
 export const SNAPSHOT_MAGIC = 'HANDSNAP';
-export const SNAPSHOT_VERSION = 1;
+export const SNAPSHOT_VERSION = 2;
 /** RAM is saved in chunks of this size; chunks of zeros are left out. */
 const CHUNK = 64 * 1024;
 /** A snapshot's JSON part is small (registers and device state); anything bigger is not ours. */
@@ -27,12 +27,20 @@ const MAX_JSON = 64 * 1024 * 1024;
 /** A snapshot that cannot be restored: one line saying why. */
 export class SnapshotFileError extends Error {}
 
+/** A part outside the board that keeps plain-data state (the modem behind UART1). */
+export interface SnapshotPart {
+  save(): StateValue;
+  load(state: StateValue): void;
+}
+
 export interface MachineParts {
   config: MachineConfig;
   cpu: Cpu;
   clock: Clock;
   board: Board;
   personality: Personality;
+  /** Absent when the machine has no modem. */
+  modem?: SnapshotPart;
 }
 
 /** The machine's own run-loop state. */
@@ -48,6 +56,7 @@ interface SnapshotJson {
   clock: ClockState;
   board: BoardState;
   personality: StateValue;
+  modem: StateValue | null;
   machine: RunState;
   ram: { base: number; size: number; chunk: number; chunks: number[] }[];
 }
@@ -62,6 +71,7 @@ export function takeSnapshot(parts: MachineParts & { machine: RunState }): Uint8
     clock: parts.clock.save(),
     board: saveBoard(parts.board),
     personality: parts.personality.save(),
+    modem: parts.modem?.save() ?? null,
     machine: parts.machine,
     ram,
   };
@@ -90,6 +100,9 @@ export function restoreSnapshot(bytes: Uint8Array, parts: MachineParts): RunStat
       throw new SnapshotFileError(`snapshot was taken with ${key} ${String(json.config[key])}, this machine has ${String(mine[key])}`);
     }
   }
+  if ((json.modem === null) !== (parts.modem === undefined)) {
+    throw new SnapshotFileError(`snapshot was taken ${json.modem === null ? 'without' : 'with'} a modem, this machine has ${parts.modem === undefined ? 'none' : 'one'}`);
+  }
   const problem = cpuStateProblem(json.cpu, Object.keys(parts.cpu.saveState().cp15));
   if (problem !== undefined) throw new SnapshotFileError(`corrupt snapshot: ${problem}`);
   const blockClock = readBlockClock(json.blockClock);
@@ -102,15 +115,17 @@ export function restoreSnapshot(bytes: Uint8Array, parts: MachineParts): RunStat
   checked(() => {
     // All or nothing: the parts that check their state while loading it (clock, devices, personality) go
     // first and get their previous state back if one of them refuses; RAM and registers, checked above, last.
-    const previous = { clock: parts.clock.save(), board: saveBoard(parts.board), personality: parts.personality.save() };
+    const previous = { clock: parts.clock.save(), board: saveBoard(parts.board), personality: parts.personality.save(), modem: parts.modem?.save() };
     try {
       parts.clock.load(json.clock);
       loadBoard(parts.board, json.board);
       parts.personality.load(json.personality);
+      if (json.modem !== null) parts.modem?.load(json.modem);
     } catch (e) {
       parts.clock.load(previous.clock);
       loadBoard(parts.board, previous.board);
       parts.personality.load(previous.personality);
+      if (previous.modem !== undefined) parts.modem?.load(previous.modem);
       throw e;
     }
     let at = 0;
@@ -160,7 +175,7 @@ function parse(bytes: Uint8Array): { json: SnapshotJson; ram: Uint8Array } {
 /** Checks the top-level shape and the RAM index; returns the number of RAM bytes the index lists. */
 function checkShape(json: unknown): number {
   return checked(() => {
-    const top = new StateReader('snapshot', '', json, ['config', 'cpu', 'blockClock', 'clock', 'board', 'personality', 'machine', 'ram']);
+    const top = new StateReader('snapshot', '', json, ['config', 'cpu', 'blockClock', 'clock', 'board', 'personality', 'modem', 'machine', 'ram']);
     const config = top.object('config', ['cpu', 'ramSize', 'clockHz', 'timing', 'personality']);
     config.string('cpu');
     config.count('ramSize');

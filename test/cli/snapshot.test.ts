@@ -128,7 +128,7 @@ t.test('bad snapshot files: one line, exit 2', async (t) => {
   const encode = (j: unknown, options: { version?: number; text?: string } = {}) => {
     const text = Buffer.from(options.text ?? JSON.stringify(j));
     const header = Buffer.from('HANDSNAP\0\0\0\0', 'latin1');
-    header.writeUInt32LE(options.version ?? 1, 8);
+    header.writeUInt32LE(options.version ?? 2, 8);
     const length = Buffer.alloc(4);
     length.writeUInt32LE(text.length);
     return Buffer.concat([header, gzipSync(Buffer.concat([length, text, ram]))]);

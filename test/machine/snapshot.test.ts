@@ -167,7 +167,7 @@ function decode(bytes: Uint8Array): { json: any; ram: Buffer; version: number } 
 function encode(json: unknown, ram: Uint8Array, options: { magic?: string; version?: number; text?: string } = {}): Uint8Array {
   const header = Buffer.alloc(12);
   header.write(options.magic ?? 'HANDSNAP', 0, 'latin1');
-  header.writeUInt32LE(options.version ?? 1, 8);
+  header.writeUInt32LE(options.version ?? 2, 8);
   const text = Buffer.from(options.text ?? JSON.stringify(json), 'utf8');
   const length = Buffer.alloc(4);
   length.writeUInt32LE(text.length, 0);
@@ -581,11 +581,11 @@ t.test('bad snapshots are one-line SnapshotFileErrors, and leave the machine as 
     ['empty', new Uint8Array(0), /not a handset snapshot/],
     ['not a snapshot (an ELF file)', new Uint8Array(Buffer.from('\x7fELF\x01\x01\x01\x00 and more bytes', 'latin1')), /not a handset snapshot/],
     ['bad magic', encode(json, ram, { magic: 'HANDSNAQ' }), /not a handset snapshot/],
-    ['other version', encode(json, ram, { version: 2 }), /version 2 is not supported/],
+    ['other version', encode(json, ram, { version: 1 }), /version 1 is not supported/],
     ['version 0', encode(json, ram, { version: 0 }), /version 0 is not supported/],
     ['a flipped byte in the compressed data', flipped, /corrupt|truncated/],
     ['valid gzip, not JSON', encode(json, ram, { text: '{"config": oops' }), /not JSON/],
-    ['valid gzip, JSON length past the end', (() => { const b = Buffer.concat([Buffer.from('HANDSNAP\x01\x00\x00\x00', 'latin1'), gzipSync(Buffer.from([0xff, 0xff, 0, 0, 0x7b, 0x7d]))]); return b; })(), /bad header length/],
+    ['valid gzip, JSON length past the end', (() => { const b = Buffer.concat([Buffer.from('HANDSNAP\x02\x00\x00\x00', 'latin1'), gzipSync(Buffer.from([0xff, 0xff, 0, 0, 0x7b, 0x7d]))]); return b; })(), /bad header length/],
     ['RAM bytes missing', encode(json, ram.subarray(0, ram.length - 1)), /bytes of RAM/],
     ['RAM bytes extra', encode(json, Buffer.concat([ram, Buffer.alloc(1)])), /bytes of RAM/],
     ['a register value out of range', edit((j) => (j.cpu.r[3] = 2 ** 32)), /corrupt snapshot/],
