@@ -23,7 +23,9 @@ import { BareMetal, type BareMetalOptions } from './bare-metal.ts';
 import type { ConsoleInput } from './console-input.ts';
 import { Emitter, type Listener, type MachineEvents } from './events.ts';
 import type { MachineCore, Personality, Trap } from './personality.ts';
+import { ModemLink, type ModemOptions } from './modem-link.ts';
 import { restoreSnapshot, takeSnapshot } from './snapshot.ts';
+import type { Network } from '../modem/network.ts';
 import { Hypervisor } from '../hypervisor/kernel.ts';
 
 /** What a front end may do with the hypervisor (Machine.hypervisor). */
@@ -45,6 +47,8 @@ export interface MachineOptions extends BareMetalOptions {
   input?: ConsoleInput;
   /** Who handles traps, interrupts and idle; default BareMetal with the semihosting options above. */
   personality?: Personality;
+  /** The baseband behind UART1 (docs/modem.md): its two lines' numbers, or false for none. Default: on, `+15550100` and `+15550199`. */
+  modem?: ModemOptions | false;
 }
 
 export type TimingMode = 'fast' | 'cycle';
@@ -89,6 +93,7 @@ export class Machine {
   private readonly bus: Bus;
   private readonly events = new Emitter<MachineEvents>();
   private readonly personality: Personality;
+  private readonly modem: ModemLink | undefined;
   private readonly exceptionEntryCycles: number;
   private loaded = false;
   private running = false;
@@ -118,6 +123,7 @@ export class Machine {
     this.mapMemory();
     this.connectTime();
     this.connectUarts();
+    this.modem = options.modem === false ? undefined : new ModemLink(this.board.uarts[1], this.clock, options.modem, this.events);
     this.personality.attach(this.core());
   }
 
@@ -181,6 +187,11 @@ export class Machine {
     return this.personality instanceof Hypervisor ? this.personality : undefined;
   }
 
+  /** The modem's network side (calls to the handset, the far end, SMS, registration, signal); undefined without a modem. */
+  get network(): Network | undefined {
+    return this.modem?.network;
+  }
+
   /** Runs until the firmware exits, a limit is reached, `stop()` is called, or the core waits for input. */
   run(limits: RunLimits = {}): RunOutcome {
     this.requireLoaded();
@@ -238,6 +249,7 @@ export class Machine {
       clock: this.clock,
       board: this.board,
       personality: this.personality,
+      modem: this.modem,
       machine: { loaded: this.loaded, waitingAt: this.waitingAt ?? null },
     });
   }
@@ -251,6 +263,7 @@ export class Machine {
       clock: this.clock,
       board: this.board,
       personality: this.personality,
+      modem: this.modem,
     });
     this.loaded = machine.loaded;
     this.waitingAt = machine.waitingAt ?? undefined;
