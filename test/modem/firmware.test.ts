@@ -10,7 +10,10 @@ import { Machine, memoryLayout, type MachineOptions } from '../../src/machine/ma
 import { SnapshotFileError } from '../../src/machine/snapshot.ts';
 import { bytesInput } from '../../src/machine/console-input.ts';
 import { runFirmware } from '../helpers/run-firmware.ts';
-import { hypervisorMachine, partition, rawGuest } from '../hypervisor/harness.ts';
+import { Hypervisor } from '../../src/hypervisor/kernel.ts';
+import { memoryStore } from '../../src/hypervisor/storage.ts';
+import type { LoadedImage } from '../../src/loader/types.ts';
+import { partition, rawGuest } from '../hypervisor/harness.ts';
 
 const IMAGE = 'firmware/modem-at.elf';
 const EXPECTED = readFileSync('firmware/expected/modem-at.out', 'latin1');
@@ -130,9 +133,21 @@ t.test('machine.network reaches the baseband behind UART1', async (t) => {
   off.close();
 });
 
+/** A hypervisor machine (modem on, by default) running two copies of a guest. */
+function hypervisorMachine(image: () => LoadedImage): { machine: Machine } {
+  const partitions = [partition('work'), partition('home')];
+  const hypervisor = new Hypervisor({
+    config: { partitions, sliceMicros: 1000, foreground: 'work' },
+    images: partitions.map(() => image()),
+    stores: partitions.map((p) => memoryStore(p.storeKiB * 1024)),
+  });
+  const machine = new Machine({ cpu: 'arm926', ramSize: RAM, personality: hypervisor });
+  machine.boot();
+  return { machine };
+}
+
 t.test('a hypervisor machine has the modem too', async (t) => {
-  const spinner = () => rawGuest('1: add r4, r4, #1\n b 1b');
-  const build = () => hypervisorMachine([{ config: partition('work'), image: spinner() }, { config: partition('home'), image: spinner() }]);
+  const build = () => hypervisorMachine(() => rawGuest('1: add r4, r4, #1\n b 1b'));
   const first = build();
   t.ok(first.machine.network !== undefined, 'machine.network');
   first.machine.run({ maxCycles: 1_000_000 });
@@ -154,8 +169,7 @@ t.test('a hypervisor machine has the modem too', async (t) => {
 // RING period here) ends such a sleep too, and the CPU then traps with no partition ("a trap with no partition
 // on the CPU"). Nothing drives the modem in hypervisor runs yet; this will pass once idle() sleeps on.
 t.test('a hypervisor machine idles through the modem\'s alarms', { todo: 'Hypervisor.idle() treats any wake without an interrupt as the cycle limit' }, async (t) => {
-  const waiter = () => rawGuest('1: hc 3\n b 1b'); // WAIT forever: the hypervisor idles
-  const g = hypervisorMachine([{ config: partition('work'), image: waiter() }, { config: partition('home'), image: waiter() }]);
+  const g = hypervisorMachine(() => rawGuest('1: hc 3\n b 1b')); // WAIT forever: the hypervisor idles
   g.machine.network!.incomingCall('+15557777', 1);
   t.same(g.machine.run({ maxCycles: 7_000_000_000 }), { kind: 'limit', limit: 'cycles' }, 'runs to the limit');
   t.same(g.machine.network!.calls(), [], 'the call rang out after 30 s');
