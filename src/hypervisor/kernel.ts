@@ -486,7 +486,7 @@ export class Hypervisor implements Personality {
       audio: (play) => {
         if (state.ringing === play) return;
         state.ringing = play;
-        events.emit('ringtone', { guest: this.names[p], ringtone: this.options.config.partitions[p].ringtone, playing: play });
+        this.emitRingtone(p, play);
       },
       setR1: (value) => cpu.setReg(1, value),
     };
@@ -594,6 +594,7 @@ export class Hypervisor implements Personality {
 
   /** The partition stops for good (until a reboot by management); the others run on. */
   private stop(i: number, state: 'exited' | 'faulted', detail: string, status: number | null): void {
+    this.silence(i);
     const p = this.parts[i];
     p.state = state;
     p.exitStatus = status;
@@ -605,6 +606,7 @@ export class Hypervisor implements Personality {
 
   /** Puts partition `i` in its boot state: zeroed window, image loaded, fresh vCPU page, entry registers. */
   private bootPartition(i: number): void {
+    this.silence(i);
     const { cpu } = this.core;
     const layout = this.layouts[i];
     const config = this.options.config.partitions[i];
@@ -631,6 +633,17 @@ export class Hypervisor implements Personality {
   private finished(): number | undefined {
     if (this.parts.some((p) => p.alive)) return undefined;
     return this.parts.every((p) => p.state === 'exited' && p.exitStatus === 0) ? 0 : 1;
+  }
+
+  /** A partition that stops or restarts stops ringing: it can no longer call AUDIO(0) for the ringtone it started. */
+  private silence(i: number): void {
+    if (!this.parts[i].ringing) return;
+    this.parts[i].ringing = false;
+    this.emitRingtone(i, false);
+  }
+
+  private emitRingtone(i: number, playing: boolean): void {
+    this.core.events.emit('ringtone', { guest: this.names[i], ringtone: this.options.config.partitions[i].ringtone, playing });
   }
 
   private emitState(i: number, detail: string): void {
