@@ -23,8 +23,10 @@ export const FOOTER_MAGIC = Uint8Array.of(0x48, 0x53, 0x54, 0x52, 0x2d, 0x45, 0x
  * read: their command line is ignored.
  *
  * Version 3 traces hypervisor runs: the header may describe one (`hypervisor`: config hash, partitions),
- * the keyframe holds the running partition, and six event records are new (hypercall, virq,
- * worldSwitch, guestFault, button, guestState). Version 2 files still read; they are bare metal.
+ * the keyframe holds the running partition, and seven event records are new (hypercall, virq,
+ * worldSwitch, guestFault, button, guestState, and ringtone, added before version 3 was released: a
+ * reader without it refuses the record as an unknown event type rather than misreading it). Version 2
+ * files still read; they are bare metal.
  */
 export const FORMAT_VERSION = 3;
 
@@ -57,7 +59,7 @@ export const EVENT_TAG = 0x80;
 export const EVENT_CODES = {
   exception: 1, mmio: 2, uart: 3, semihosting: 4, mem: 5,
   // version 3
-  hypercall: 6, virq: 7, worldSwitch: 8, guestFault: 9, button: 10, guestState: 11,
+  hypercall: 6, virq: 7, worldSwitch: 8, guestFault: 9, button: 10, guestState: 11, ringtone: 12,
 } as const;
 /** The highest event code each format version knows. */
 export const LAST_EVENT_CODE_V2 = 5;

@@ -4,7 +4,7 @@
  *
  * What belongs to partition P:
  *   - instructions whose `vm` is P (the `to` of the last world switch before them);
- *   - hypercall, virq, guestFault and guestState events whose guest is P;
+ *   - hypercall, virq, guestFault, guestState and ringtone events whose guest is P;
  *   - world switches from or to P;
  *   - button presses (every partition learns of them: the foreground changes for all);
  *   - data accesses (`mem`, with --trace-mem) after an instruction of P: that instruction made them.
@@ -20,6 +20,7 @@ export function eventBelongsTo(ev: EventRecord, vm: string, after: string | unde
     case 'virq':
     case 'guestFault':
     case 'guestState':
+    case 'ringtone':
       return ev.guest === vm;
     case 'worldSwitch':
       return ev.from === vm || ev.to === vm;

@@ -399,6 +399,11 @@ function decodeEvent(r: ByteReader, code: number, i: number, cycle: number, cont
       const state = string();
       return { kind: 'guestState', guest: who, state, detail: string(), i, cycle };
     }
+    case 'ringtone': {
+      const who = guest();
+      const ringtone = string();
+      return { kind: 'ringtone', guest: who, ringtone, playing: flag(), i, cycle };
+    }
     default:
       throw new MalformedData(`unknown event type ${code}`);
   }

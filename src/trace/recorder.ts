@@ -1,7 +1,7 @@
 /**
  * The recorder: joins the CPU's instruction capture and the machine's events (exceptions, device
  * accesses, UART bytes, semihosting calls, data accesses; under the hypervisor also hypercalls, vIRQs,
- * world switches, guest faults, button presses and partition state changes) into one ordered record
+ * world switches, guest faults, button presses, partition state changes and ringtones) into one ordered record
  * stream and writes it to a trace file. It exists only while tracing: an untraced run has no capture hook
  * and no observer.
  *
@@ -38,6 +38,7 @@ export interface TraceSource {
   on(name: 'guestFault', listener: (e: Omit<Payload<'guestFault'>, 'fault'> & { kind: string }) => void): () => void;
   on(name: 'button', listener: (e: Payload<'button'>) => void): () => void;
   on(name: 'guestState', listener: (e: Payload<'guestState'>) => void): () => void;
+  on(name: 'ringtone', listener: (e: Payload<'ringtone'>) => void): () => void;
 }
 
 export interface RecorderOptions extends CaptureOptions {
@@ -106,6 +107,7 @@ export class Recorder {
         source.on('guestFault', ({ guest, kind, address, pc, write, handled }) => event({ kind: 'guestFault', guest, fault: kind, address, pc, write, handled })),
         source.on('button', ({ foreground }) => event({ kind: 'button', foreground })),
         source.on('guestState', ({ guest, state, detail }) => event({ kind: 'guestState', guest, state, detail })),
+        source.on('ringtone', ({ guest, ringtone, playing }) => event({ kind: 'ringtone', guest, ringtone, playing })),
       );
     }
   }

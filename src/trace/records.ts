@@ -59,7 +59,9 @@ export type TraceEvent =
   /** The button was pressed: `foreground` is the partition now in front. */
   | { kind: 'button'; foreground: string }
   /** A partition changed state (exited, faulted, rebooted): its state after it and the hypervisor's one-line detail. */
-  | { kind: 'guestState'; guest: string; state: string; detail: string };
+  | { kind: 'guestState'; guest: string; state: string; detail: string }
+  /** A partition started (`playing`) or stopped playing its ringtone (the AUDIO hypercall, or it stopped or rebooted while ringing). */
+  | { kind: 'ringtone'; guest: string; ringtone: string; playing: boolean };
 
 /** An event, placed after the instruction with index `i` (i = -1: before the first instruction). */
 export type EventRecord = TraceEvent & { i: number; cycle: number };

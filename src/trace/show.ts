@@ -68,6 +68,7 @@ const EVENT_FIELDS = {
   guestFault: ['guest', 'fault', 'address', 'pc', 'write', 'handled'],
   button: ['foreground'],
   guestState: ['guest', 'state', 'detail'],
+  ringtone: ['guest', 'ringtone', 'playing'],
 } as const satisfies Record<EventRecord['kind'], readonly string[]>;
 
 /** Hypercall arguments that are guest addresses (docs/hypercalls.md §4.1): shown in hex, the others in decimal. */
@@ -129,6 +130,8 @@ function eventDescription(ev: EventRecord): string {
       return `button: ${ev.foreground} in front`;
     case 'guestState':
       return `state ${ev.guest} ${ev.state}: ${ev.detail}`;
+    case 'ringtone':
+      return `ring ${ev.playing ? 'start' : 'stop'} ${ev.guest} (${ev.ringtone})`;
   }
 }
 

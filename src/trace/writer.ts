@@ -348,6 +348,12 @@ export class TraceWriter {
         this.writeString(ev.state);
         this.writeString(ev.detail);
         break;
+      case 'ringtone':
+        out.varU32(refs[0]!);
+        this.writeString(ev.ringtone);
+        out.reserve(1);
+        out.u8(ev.playing ? 1 : 0);
+        break;
     }
   }
 
@@ -371,6 +377,7 @@ export class TraceWriter {
       case 'button':
         return [this.partitionRef(ev.foreground, false)];
       case 'guestState':
+      case 'ringtone':
         return [this.partitionRef(ev.guest, false)];
       default:
         return [];
