@@ -360,6 +360,7 @@ export async function main(argv: string[]): Promise<number> {
         .option('clock', { type: 'string', describe: 'core clock in MHz [default per CPU]' })
         .option('state', { type: 'string', describe: 'keep each partition\'s store in DIR/NAME.store (created if missing) [default: in memory]' })
         .option('stats', { type: 'boolean', default: false, describe: 'print per-guest cycles, share, hypercalls, vIRQs and faults on stderr at the end' })
+        .option('audio-out', { type: 'string', describe: 'render the ringtones played, on the virtual clock, into a WAV file (mono, 16-bit, 8000 Hz)' })
         .options(TRACE_OPTIONS)
         .example('$0 run', 'boot work and home; type into the foreground phone')
         .example('$0 run --script demo.json', 'play a scenario on the virtual clock')

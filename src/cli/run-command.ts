@@ -2,6 +2,8 @@
  * `handset run`: the two-phone handset. The hypervisor boots the partitions of a config (default: the
  * `work` and `home` guests in guests/), both consoles are shown with `[work] ` / `[home] ` prefixes, and
  * the hypervisor's own news (a guest exited or stopped, the button, ringtones) as `[hypervisor] ` lines.
+ * With `--audio-out FILE.wav`, the ringtones played are rendered on the virtual clock into a WAV file
+ * (src/hypervisor/audio.ts), written when the run ends, as a trace is.
  *
  * Input: with a scenario (`--script`), the scenario types; else, off a terminal, stdin goes a line at a
  * time to the foreground guest whenever it waits with nothing left to read (every run with the same input
@@ -15,10 +17,11 @@ import { loadImage } from '../loader/image.ts';
 import { CPU_MODELS, Machine, type CpuModelName, type RunOutcome, type TimingMode } from '../machine/machine.ts';
 import { parseScenario } from '../machine/scenario.ts';
 import { playScenario } from '../machine/scenario-player.ts';
-import { configHash, defaultConfig, parseConfig, type HypervisorConfig } from '../hypervisor/config.ts';
+import { AudioError, MAX_AUDIO_SECONDS, RingtoneRenderer } from '../hypervisor/audio.ts';
+import { configHash, defaultConfig, parseConfig, ringtoneTable, type HypervisorConfig } from '../hypervisor/config.ts';
 import { Hypervisor } from '../hypervisor/kernel.ts';
 import { fileStore, memoryStore } from '../hypervisor/storage.ts';
-import { readRegularFile } from '../trace/files.ts';
+import { OutputFile, readRegularFile } from '../trace/files.ts';
 import { Recorder } from '../trace/recorder.ts';
 import { GuestConsoleWriter } from './guest-output.ts';
 import { parseClockMhz, parseCount, parseRamSize, traceOptions, UsageError, type TraceArgs } from './options.ts';
@@ -40,6 +43,7 @@ export interface RunArgs extends TraceArgs {
   clock?: string;
   state?: string;
   stats: boolean;
+  'audio-out'?: string;
 }
 
 const EXIT_LIMIT = 124;
@@ -89,9 +93,13 @@ export async function runHandset(args: RunArgs): Promise<number> {
     }
   });
   const traceWindow = traceOptions(args);
+  const audioOut = args['audio-out'];
+  if (audioOut !== undefined && maxCycles !== undefined && maxCycles > MAX_AUDIO_SECONDS * clockHz) {
+    throw new UsageError(`--audio-out ${audioOut}: --max-cycles ${args['max-cycles']} is more than the ${MAX_AUDIO_SECONDS} s of virtual time an audio file holds at ${clockHz / 1e6} MHz`);
+  }
   // Before a store file is created or opened: the trace is written over none of the run's files.
   refuseOutputOverInput(
-    [{ what: '--trace', path: args.trace }],
+    [{ what: '--trace', path: args.trace }, { what: '--audio-out', path: audioOut }],
     [
       { what: '--config', path: args.config },
       { what: '--script', path: args.script },
@@ -112,17 +120,24 @@ export async function runHandset(args: RunArgs): Promise<number> {
   machine.on('guestConsole', (e) => screen.add(e.guest, e.bytes));
   machine.on('guestState', (e) => news(`${e.guest} ${e.state === 'faulted' ? `stopped: ${e.detail}` : e.detail}`));
   machine.on('button', (e) => news(`button: ${e.foreground} is in the foreground`));
-  machine.on('ringtone', (e) => news(`${e.guest} ${e.playing ? `rings (${e.ringtone})` : 'stops ringing'}`));
+  machine.on('ringtone', (e) => news(`${e.guest} ${e.playing ? 'rings' : 'stops ringing'} (${e.ringtone})`));
+  const audio = audioOut === undefined ? undefined : new RingtoneRenderer({ clockHz: machine.config.clockHz, ringtones: ringtoneTable(config) });
+  audio?.listen(machine);
   const signals = await SignalWatch.start();
   const outputs = [stdout, stderr];
   let recorder: Recorder | undefined;
+  let audioFile: OutputFile | undefined;
+  let running = false;
   try {
     machine.boot();
+    // Before the run: a path that cannot be written is one line now, not after the run.
+    if (audioOut !== undefined) audioFile = new OutputFile(audioOut);
     if (args.trace !== undefined) {
       const partitions = config.partitions.map((p, k) => ({ name: p.name, imageSha256: images[k]!.sha256 ?? '' }));
       const header = { cpu, clockHz: machine.config.clockHz, ramSize, timing, imageSha256: '', hypervisor: { configHash: configHash(config), partitions } };
       recorder = new Recorder(machine, { path: args.trace, ...traceWindow, header });
     }
+    running = true;
     const started = process.hrtime.bigint();
     let status: number;
     if (terminal) {
@@ -159,7 +174,25 @@ export async function runHandset(args: RunArgs): Promise<number> {
     try {
       recorder?.finish(); // a failed trace throws here: what the guests printed is out already
     } finally {
-      machine.close();
+      try {
+        if (running && audioFile !== undefined) writeAudio(audioFile);
+        else audioFile?.discard(); // the run never started: no file
+      } finally {
+        machine.close();
+      }
+    }
+  }
+
+  /** The audio from cycle 0 to the end of the run; the file is replaced only when all of it is written. */
+  function writeAudio(file: OutputFile): void {
+    try {
+      for (const chunk of audio!.wavChunks(machine.cycles)) file.write(chunk);
+      file.commit();
+    } catch (e) {
+      if (e instanceof AudioError) throw new UsageError(`--audio-out ${audioOut}: ${e.message} (bound the run with --max-cycles)`);
+      throw e;
+    } finally {
+      file.discard();
     }
   }
 

@@ -1,6 +1,7 @@
 /**
  * The partition configuration of `handset run --config FILE` (docs/config.md): which guests run, with how
- * much RAM, at which priority and CPU share, on which phone line, with which ringtone and store size.
+ * much RAM, at which priority and CPU share, on which phone line, with which ringtone and store size, and
+ * the ringtones themselves (tone sequences: the built-in ones, and any the file defines).
  *
  * Pure data: parsing and validation only. Image files are named, never read here (the caller loads them).
  * Every problem is a ConfigError with a one-line message naming the file and the field, e.g.
@@ -26,7 +27,7 @@ export interface PartitionConfig {
   weight: number;
   /** The partition's phone number, /^\+?[0-9]{3,20}$/, unique among partitions. Required. */
   number: string;
-  /** /^[a-z0-9-]{1,15}$/. Default "classic". */
+  /** /^[a-z0-9-]{1,15}$/, a built-in ringtone or one of the config's `ringtones`. Default "classic". */
   ringtone: string;
   /** Size of the partition's persistent store in KiB, 1..4096. Default 64. */
   storeKiB: number;
@@ -39,6 +40,47 @@ export interface HypervisorConfig {
   sliceMicros: number;
   /** Name of the partition in the foreground at start. Default the first partition. */
   foreground: string;
+  /**
+   * Ringtones the file defines (name -> steps), beside or instead of the built-in ones (BUILTIN_RINGTONES);
+   * absent when it defines none. ringtoneTable() gives every ringtone a partition can name.
+   */
+  ringtones?: Record<string, RingtoneStep[]>;
+}
+
+/** One step of a ringtone: a sine tone of `hz` (0: silence) for `ms` milliseconds. A ringtone loops its steps. */
+export interface RingtoneStep {
+  /** 0 (silence) or MIN_TONE_HZ..MAX_TONE_HZ. */
+  hz: number;
+  /** MIN_STEP_MS..MAX_STEP_MS. */
+  ms: number;
+}
+
+/** Tones below the 4000 Hz Nyquist limit of the 8000 Hz audio (src/hypervisor/audio.ts), with a margin. */
+export const MIN_TONE_HZ = 50;
+export const MAX_TONE_HZ = 3900;
+export const MIN_STEP_MS = 10;
+export const MAX_STEP_MS = 5000;
+export const MAX_RINGTONE_STEPS = 64;
+export const MAX_RINGTONES = 16;
+
+const tones = (...steps: [number, number][]): RingtoneStep[] => steps.map(([hz, ms]) => ({ hz, ms }));
+
+/**
+ * The ringtones every config has (docs/config.md), with frequencies far enough apart to tell them apart
+ * by ear and by filter:
+ *   classic: a 1 s burst of 440 and 480 Hz alternating every 50 ms, then 1 s of silence;
+ *   office:  1000 and 1400 Hz alternating, 200 ms each, twice, then 800 ms of silence;
+ *   melody:  four rising notes, G6 B6 D7 E7 (1568, 1976, 2349, 2637 Hz), 150 ms each, then 400 ms of silence.
+ */
+export const BUILTIN_RINGTONES: Readonly<Record<string, readonly RingtoneStep[]>> = Object.freeze({
+  classic: tones(...Array.from({ length: 20 }, (_, k): [number, number] => [k % 2 === 0 ? 440 : 480, 50]), [0, 1000]),
+  office: tones([1000, 200], [1400, 200], [1000, 200], [1400, 200], [0, 800]),
+  melody: tones([1568, 150], [1976, 150], [2349, 150], [2637, 150], [0, 400]),
+});
+
+/** Every ringtone a partition of `config` can name: the built-in ones, then the config's (which win on a name clash). */
+export function ringtoneTable(config: HypervisorConfig): Record<string, readonly RingtoneStep[]> {
+  return { ...BUILTIN_RINGTONES, ...config.ringtones };
 }
 
 /** A configuration that cannot be used: one line, `config FILE: FIELD: PROBLEM`. */
@@ -54,7 +96,8 @@ export const MAX_PARTITIONS = 4;
 export const HYPERVISOR_RAM_MIB = 1;
 
 const PARTITION_FIELDS = ['name', 'image', 'ramMiB', 'priority', 'weight', 'number', 'ringtone', 'storeKiB'] as const;
-const TOP_FIELDS = ['partitions', 'sliceMicros', 'foreground'] as const;
+const TOP_FIELDS = ['partitions', 'sliceMicros', 'foreground', 'ringtones'] as const;
+const STEP_FIELDS = ['hz', 'ms'] as const;
 
 /** A partition name (also checked in trace headers). */
 export const NAME_RE = /^[a-z][a-z0-9-]{0,14}$/;
@@ -137,7 +180,48 @@ export function parseConfig(
     }
     foreground = top.foreground;
   }
-  return { partitions, sliceMicros, foreground };
+
+  const ringtones = ringtoneDefinitions(top.ringtones, fail);
+  const known = { ...BUILTIN_RINGTONES, ...ringtones };
+  partitions.forEach((p, i) => {
+    if (!Object.hasOwn(known, p.ringtone)) {
+      throw fail(`partitions[${i}].ringtone`, `"${p.ringtone}" is not a ringtone (expected one of ${Object.keys(known).join(', ')})`);
+    }
+  });
+  return ringtones === undefined ? { partitions, sliceMicros, foreground } : { partitions, sliceMicros, foreground, ringtones };
+}
+
+/** The file's `ringtones` (undefined when it has none, or an empty object). */
+function ringtoneDefinitions(value: unknown, fail: Fail): Record<string, RingtoneStep[]> | undefined {
+  if (value === undefined) return undefined;
+  const what = `an object of up to ${MAX_RINGTONES} ringtones (name: list of steps)`;
+  if (!isJsonObject(value)) throw fail('ringtones', `expected ${what}, got ${describeJsonValue(value)}`);
+  const names = Object.keys(value);
+  if (names.length > MAX_RINGTONES) throw fail('ringtones', `expected ${what}, got ${names.length} of them`);
+  if (names.length === 0) return undefined;
+  const table: Record<string, RingtoneStep[]> = {};
+  for (const name of names) {
+    const at = join('ringtones', name);
+    if (!RINGTONE_RE.test(name)) throw fail(at, 'a ringtone name is 1 to 15 lower-case letters, digits or "-"');
+    const list = value[name];
+    const steps = `a list of 1 to ${MAX_RINGTONE_STEPS} steps ({"hz": ..., "ms": ...})`;
+    if (!Array.isArray(list) || list.length < 1 || list.length > MAX_RINGTONE_STEPS) {
+      const got = Array.isArray(list) && list.length > 0 ? `${list.length} of them` : describeJsonValue(list);
+      throw fail(at, `expected ${steps}, got ${got}`);
+    }
+    table[name] = list.map((item: unknown, k) => {
+      const step = `${at}[${k}]`;
+      const f = fields(item, step, STEP_FIELDS, fail);
+      const hz = f.hz;
+      if (hz === undefined) throw fail(`${step}.hz`, `missing (expected 0 for silence or an integer from ${MIN_TONE_HZ} to ${MAX_TONE_HZ})`);
+      if (typeof hz !== 'number' || !Number.isInteger(hz) || (hz !== 0 && (hz < MIN_TONE_HZ || hz > MAX_TONE_HZ))) {
+        throw fail(`${step}.hz`, `expected 0 for silence or an integer from ${MIN_TONE_HZ} to ${MAX_TONE_HZ}, got ${describeJsonValue(hz)}`);
+      }
+      if (f.ms === undefined) throw fail(`${step}.ms`, `missing (expected an integer from ${MIN_STEP_MS} to ${MAX_STEP_MS})`);
+      return { hz, ms: integer(f, step, 'ms', MIN_STEP_MS, MAX_STEP_MS, 0, fail) };
+    });
+  }
+  return table;
 }
 
 /**
@@ -168,7 +252,8 @@ export function defaultConfig(options: { guestsDir: string; boardRamMiB: number 
 /**
  * SHA-256 (hex) of the configuration's canonical JSON: fields in the order of the interfaces above, no
  * spaces, image paths replaced by their base names (so one configuration hashes the same in any
- * checkout; the images' contents are hashed separately). For trace headers.
+ * checkout; the images' contents are hashed separately), and the ringtones the config defines, if any,
+ * as a list sorted by name. For trace headers.
  */
 export function configHash(config: HypervisorConfig): string {
   return createHash('sha256').update(canonicalConfigJson(config)).digest('hex');
@@ -189,6 +274,14 @@ export function canonicalConfigJson(config: HypervisorConfig): string {
     })),
     sliceMicros: config.sliceMicros,
     foreground: config.foreground,
+    // Only when there are some: a config without ringtones hashes as it did before they existed.
+    ...(config.ringtones === undefined || Object.keys(config.ringtones).length === 0
+      ? {}
+      : {
+          ringtones: Object.keys(config.ringtones)
+            .sort()
+            .map((name) => ({ name, steps: config.ringtones![name]!.map((s) => ({ hz: s.hz, ms: s.ms })) })),
+        }),
   });
 }
 

@@ -3,7 +3,7 @@
 import t from 'tap';
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { ConfigError, configHash, defaultConfig, parseConfig, type HypervisorConfig } from '../../src/hypervisor/config.ts';
+import { BUILTIN_RINGTONES, canonicalConfigJson, ConfigError, configHash, defaultConfig, parseConfig, ringtoneTable, type HypervisorConfig, type RingtoneStep } from '../../src/hypervisor/config.ts';
 import { JsonSyntaxError, parseJsonStrict } from '../../src/loader/json.ts';
 
 const BASE = '/etc/handset';
@@ -73,6 +73,7 @@ t.test('every field given is kept as given', async (t) => {
     ],
     sliceMicros: 1000000,
     foreground: 'h',
+    ringtones: { '0-beep': [{ hz: 880, ms: 10 }], a: [{ hz: 0, ms: 5000 }] },
   };
   t.strictSame(parse(doc), {
     partitions: [
@@ -81,6 +82,7 @@ t.test('every field given is kept as given', async (t) => {
     ],
     sliceMicros: 1000000,
     foreground: 'h',
+    ringtones: { '0-beep': [{ hz: 880, ms: 10 }], a: [{ hz: 0, ms: 5000 }] },
   });
   t.equal(parse({ ...file(), sliceMicros: 100 }).sliceMicros, 100, 'the lowest slice');
   t.equal(parse({ ...file(), foreground: 'home' }).foreground, 'home');
@@ -122,8 +124,8 @@ t.test('every validation error is one line naming the file and the field', async
   const cases: [string, (f: ReturnType<typeof file>) => unknown, string][] = [
     ['top level not an object', () => [], 'expected an object, got an empty list'],
     ['top level a string', () => 'x', 'expected an object, got "x"'],
-    ['unknown top-level field', (f) => ({ ...f, sliceMs: 5 }), 'sliceMs: unknown field (expected one of partitions, sliceMicros, foreground)'],
-    ['"__proto__" is just an unknown field', (f) => JSON.parse(JSON.stringify(f).replace('{', '{"__proto__":{"x":1},')), '__proto__: unknown field (expected one of partitions, sliceMicros, foreground)'],
+    ['unknown top-level field', (f) => ({ ...f, sliceMs: 5 }), 'sliceMs: unknown field (expected one of partitions, sliceMicros, foreground, ringtones)'],
+    ['"__proto__" is just an unknown field', (f) => JSON.parse(JSON.stringify(f).replace('{', '{"__proto__":{"x":1},')), '__proto__: unknown field (expected one of partitions, sliceMicros, foreground, ringtones)'],
     ['partitions missing', () => ({}), 'partitions: missing (a list of 1 to 4 partitions)'],
     ['partitions not a list', () => ({ partitions: { name: 'work' } }), 'partitions: expected a list of 1 to 4 partitions, got an object'],
     ['no partitions', () => ({ partitions: [] }), 'partitions: expected a list of 1 to 4 partitions, got an empty list'],
@@ -307,7 +309,7 @@ t.test('docs/config.md: its example is the default config, and it documents ever
   const guestsDir = '/opt/handset/guests';
   t.strictSame(parseConfig(blocks[0]!, { baseDir: guestsDir, boardRamMiB: 128 }), defaultConfig({ guestsDir, boardRamMiB: 128 }));
   t.doesNotThrow(() => parseConfig(blocks[1]!, { baseDir: guestsDir, boardRamMiB: 128 }), 'the minimal example is valid');
-  for (const field of ['partitions', 'sliceMicros', 'foreground', 'name', 'image', 'ramMiB', 'priority', 'weight', 'number', 'ringtone', 'storeKiB']) {
+  for (const field of ['partitions', 'sliceMicros', 'foreground', 'ringtones', 'name', 'image', 'ramMiB', 'priority', 'weight', 'number', 'ringtone', 'storeKiB', 'hz', 'ms']) {
     t.match(doc, new RegExp(`^\\| \`${field}\` \\|`, 'm'), `a table row for ${field}`);
   }
   t.match(doc, /weights set their CPU shares/);
@@ -380,6 +382,87 @@ t.test('configHash: SHA-256 of the canonical JSON, image paths by base name', as
     const h = configHash(c);
     t.match(h, /^[0-9a-f]{64}$/);
     t.notOk(seen.has(h), `${what} changes the hash`);
+    seen.add(h);
+  }
+});
+
+t.test('ringtones: the built-in ones, the file\'s own (which may replace one), and a partition names one of them', async (t) => {
+  const plain = parse(file());
+  t.notOk('ringtones' in plain, 'a file without ringtones: no field');
+  t.strictSame(ringtoneTable(plain), BUILTIN_RINGTONES, 'the built-in ones');
+  t.notOk('ringtones' in parse({ ...file(), ringtones: {} }), 'an empty object is none');
+  const f = file();
+  f.partitions[0]!.ringtone = 'beep';
+  f.partitions[1]!.ringtone = 'office';
+  const beep = [{ hz: 700, ms: 100 }, { hz: 0, ms: 10 }, { hz: 3900, ms: 5000 }, { hz: 50, ms: 10.0 }];
+  const office = [{ hz: 1200, ms: 300 }];
+  const config = parse({ ...f, ringtones: { beep, office } });
+  t.strictSame(config.ringtones, { beep, office });
+  t.strictSame(config.partitions.map((p) => p.ringtone), ['beep', 'office']);
+  t.strictSame(ringtoneTable(config), { classic: BUILTIN_RINGTONES.classic, office, melody: BUILTIN_RINGTONES.melody, beep }, 'the file\'s office replaces the built-in one');
+  const melody = file();
+  melody.partitions[0]!.ringtone = 'melody';
+  t.equal(parse({ ...melody, ringtones: { beep } }).partitions[0]!.ringtone, 'melody', 'built-in ones stay available beside the file\'s');
+
+  const example = [...readFileSync('docs/config.md', 'utf8').matchAll(/```json\n([\s\S]*?)```/g)].map((m) => m[1]!).find((b) => b.includes('"ringtones"'));
+  t.strictSame(parseConfig(example!, opts).ringtones, { beep: [{ hz: 880, ms: 200 }, { hz: 0, ms: 800 }] }, 'the example of docs/config.md');
+});
+
+t.test('every ringtone error is one line naming the field', async (t) => {
+  const ONE_OF = 'expected one of classic, office, melody';
+  const STEPS = 'a list of 1 to 64 steps ({"hz": ..., "ms": ...})';
+  const HZ = 'expected 0 for silence or an integer from 50 to 3900';
+  const withTone = (ringtones: unknown, ringtone?: string) => {
+    const f = file();
+    if (ringtone !== undefined) f.partitions[1]!.ringtone = ringtone;
+    return ringtones === undefined ? f : { ...f, ringtones };
+  };
+  const cases: [string, unknown, string][] = [
+    ['a partition names no ringtone', withTone(undefined, 'jazz'), `partitions[1].ringtone: "jazz" is not a ringtone (${ONE_OF})`],
+    ['nor one the file does not define', withTone({ beep: [{ hz: 700, ms: 100 }] }, 'jazz'), `partitions[1].ringtone: "jazz" is not a ringtone (${ONE_OF}, beep)`],
+    ['only own names', withTone(undefined, 'constructor'), `partitions[1].ringtone: "constructor" is not a ringtone (${ONE_OF})`],
+    ['ringtones a list', withTone([]), 'ringtones: expected an object of up to 16 ringtones (name: list of steps), got an empty list'],
+    ['ringtones null', withTone(null), 'ringtones: expected an object of up to 16 ringtones (name: list of steps), got null'],
+    ['17 ringtones', withTone(Object.fromEntries(Array.from({ length: 17 }, (_, k) => [`t${k}`, [{ hz: 0, ms: 10 }]]))), 'ringtones: expected an object of up to 16 ringtones (name: list of steps), got 17 of them'],
+    ['a bad name', withTone({ Beep: [{ hz: 700, ms: 100 }] }), 'ringtones.Beep: a ringtone name is 1 to 15 lower-case letters, digits or "-"'],
+    ['a name that is no identifier', withTone({ 'a b': [{ hz: 700, ms: 100 }] }), 'ringtones["a b"]: a ringtone name is 1 to 15 lower-case letters, digits or "-"'],
+    ['a name of 16 characters', withTone({ abcdefghijklmnop: [{ hz: 700, ms: 100 }] }), 'ringtones.abcdefghijklmnop: a ringtone name is 1 to 15 lower-case letters, digits or "-"'],
+    ['no steps', withTone({ beep: [] }), `ringtones.beep: expected ${STEPS}, got an empty list`],
+    ['steps not a list', withTone({ beep: { hz: 700, ms: 100 } }), `ringtones.beep: expected ${STEPS}, got an object`],
+    ['65 steps', withTone({ beep: Array.from({ length: 65 }, () => ({ hz: 700, ms: 100 })) }), `ringtones.beep: expected ${STEPS}, got 65 of them`],
+    ['a step not an object', withTone({ beep: [{ hz: 700, ms: 100 }, 700] }), 'ringtones.beep[1]: expected an object, got 700'],
+    ['an unknown step field', withTone({ beep: [{ hz: 700, ms: 100, volume: 3 }] }), 'ringtones.beep[0].volume: unknown field (expected one of hz, ms)'],
+    ['hz missing', withTone({ 'my-tone': [{ ms: 100 }] }), `ringtones["my-tone"][0].hz: missing (${HZ})`],
+    ['ms missing', withTone({ beep: [{ hz: 700 }] }), 'ringtones.beep[0].ms: missing (expected an integer from 10 to 5000)'],
+    ['hz 49', withTone({ beep: [{ hz: 49, ms: 100 }] }), `ringtones.beep[0].hz: ${HZ}, got 49`],
+    ['hz 3901 (at 8000 Hz, 4000 Hz and above cannot be played)', withTone({ beep: [{ hz: 3901, ms: 100 }] }), `ringtones.beep[0].hz: ${HZ}, got 3901`],
+    ['hz 8000', withTone({ beep: [{ hz: 8000, ms: 100 }] }), `ringtones.beep[0].hz: ${HZ}, got 8000`],
+    ['hz negative', withTone({ beep: [{ hz: -440, ms: 100 }] }), `ringtones.beep[0].hz: ${HZ}, got -440`],
+    ['hz a fraction', withTone({ beep: [{ hz: 440.5, ms: 100 }] }), `ringtones.beep[0].hz: ${HZ}, got 440.5`],
+    ['hz a string', withTone({ beep: [{ hz: '440', ms: 100 }] }), `ringtones.beep[0].hz: ${HZ}, got "440"`],
+    ['ms 9', withTone({ beep: [{ hz: 440, ms: 100 }, { hz: 0, ms: 9 }] }), 'ringtones.beep[1].ms: expected an integer from 10 to 5000, got 9'],
+    ['ms 5001', withTone({ beep: [{ hz: 440, ms: 5001 }] }), 'ringtones.beep[0].ms: expected an integer from 10 to 5000, got 5001'],
+    ['ms a fraction', withTone({ beep: [{ hz: 440, ms: 10.5 }] }), 'ringtones.beep[0].ms: expected an integer from 10 to 5000, got 10.5'],
+  ];
+  for (const [what, doc, problem] of cases) {
+    const e = errorOf(() => parse(doc));
+    t.equal(e?.message, `config h.json: ${problem}`, what);
+    t.notMatch(e?.message ?? '', /\n/, `${what}: one line`);
+  }
+});
+
+t.test('configHash covers the file\'s ringtones; a config without them hashes as before they existed', async (t) => {
+  const base = defaultConfig({ guestsDir: '/g', boardRamMiB: 128 });
+  t.notMatch(canonicalConfigJson(base), /ringtones/, 'no ringtones field without ringtones');
+  t.equal(configHash({ ...base, ringtones: {} }), configHash(base), 'none and an empty table are the same');
+  const beep = [{ hz: 700, ms: 100 }];
+  const withBeep = { ...base, ringtones: { beep, alarm: [{ hz: 0, ms: 10 }] } };
+  t.match(canonicalConfigJson(withBeep), /,"foreground":"work","ringtones":\[\{"name":"alarm","steps":\[\{"hz":0,"ms":10\}\]\},\{"name":"beep","steps":\[\{"hz":700,"ms":100\}\]\}\]\}$/, 'last, sorted by name');
+  t.equal(configHash({ ...base, ringtones: { alarm: [{ hz: 0, ms: 10 }], beep } }), configHash(withBeep), 'the order in the file does not count');
+  const seen = new Set([configHash(base), configHash(withBeep)]);
+  for (const other of [{ beep: [{ hz: 701, ms: 100 }] }, { beep: [{ hz: 700, ms: 101 }] }, { beep: [...beep, ...beep] }, { boop: beep }] as Record<string, RingtoneStep[]>[]) {
+    const h = configHash({ ...base, ringtones: other });
+    t.notOk(seen.has(h), `${JSON.stringify(other)} hashes differently`);
     seen.add(h);
   }
 });
