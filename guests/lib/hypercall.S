@@ -34,6 +34,8 @@
     HYPERCALL hc_store_read,        14
     HYPERCALL hc_store_write,       15
     HYPERCALL hc_audio,             16
+    HYPERCALL hc_modem_write,       17
+    HYPERCALL hc_modem_read,        18
 
 /* EXIT and REBOOT do not return; should one ever come back, wait forever rather than run on. */
 .macro NORETURN_HYPERCALL name, number

@@ -29,6 +29,8 @@
 #define HC_STORE_READ        14
 #define HC_STORE_WRITE       15
 #define HC_AUDIO             16
+#define HC_MODEM_WRITE       17
+#define HC_MODEM_READ        18
 
 /* Error codes (negative results), §4.2. */
 #define HC_ENOSYS (-1)
@@ -39,11 +41,14 @@
 /* Largest transfers of one call (the rest is for the next call). */
 #define HC_CONSOLE_CHUNK 1024u
 #define HC_STORE_CHUNK   4096u
+#define HC_MODEM_WRITE_CHUNK 256u   /* MODEM_WRITE takes at most this much */
+#define HC_MODEM_READ_CHUNK  1024u  /* MODEM_READ returns at most this much */
 
 /* Virtual interrupt bits (virq_pending, and r0 of an upcall), §5. */
 #define VIRQ_TIMER      (1u << 0)
 #define VIRQ_CONSOLE    (1u << 1)
 #define VIRQ_FOREGROUND (1u << 2)
+#define VIRQ_MODEM      (1u << 3)   /* the virtual modem has output (MODEM_READ) */
 
 /* fault_kind (and r0 of the fault handler), §3 / §6. */
 #define FAULT_UNDEFINED     1
@@ -136,6 +141,9 @@ int32_t hc_fault_return(void);                  /* returns only on error (EINVAL
 int32_t hc_store_read(uint32_t offset, void *buf, uint32_t len);
 int32_t hc_store_write(uint32_t offset, const void *buf, uint32_t len);
 int32_t hc_audio(uint32_t op);
+/* The partition's virtual modem channel (AT commands): HC_ENOSYS when the handset has no modem for it. */
+int32_t hc_modem_write(const void *buf, uint32_t len);   /* bytes taken: min(len, 256) */
+int32_t hc_modem_read(void *buf, uint32_t max);          /* bytes copied, 0 = none now */
 
 /* Any call with any arguments (the attack guest's raw access): r0-r3 = a0-a3, r7 = num. */
 int32_t hc_raw(uint32_t a0, uint32_t a1, uint32_t a2, uint32_t a3, uint32_t num);

@@ -2,15 +2,24 @@
  * The phone shell shared by the work and home guests (the profile in work/ or home/ gives the apps).
  *
  * Boot: upcall entry and fault handler (each on its own 4 KiB stack), a 1 s periodic virtual timer (the
- * heartbeat), the banner "handset <name> phone <number> ready", the prompt "<name>> ", VIRQ_UNMASK.
+ * heartbeat), the banner "handset <name> phone <number> ready", the phone's modem set-up (phone_init,
+ * silent), the prompt "<name>> ", VIRQ_UNMASK.
  *
  * Task loop: take the vIRQ bits the upcall handler recorded (events_take: WAIT when there is nothing to
- * do), count heartbeats, report foreground changes, read console input (CONSOLE_READ after VIRQ_CONSOLE,
- * until it returns 0) and run at most one complete line per turn. Each complete line is echoed after the
- * prompt (the line editing itself is the terminal's or the front end's).
+ * do), count heartbeats, report foreground changes, hand the bits to the phone (phone.c reads the modem on
+ * VIRQ_MODEM), read console input (CONSOLE_READ after VIRQ_CONSOLE, until it returns 0) and run at most one
+ * complete line per turn. Each complete line is echoed after the prompt (the line editing itself is the
+ * terminal's or the front end's).
+ *
+ * A phone command (dial, answer, hangup, sms, calls) ends when the modem's final result has been printed:
+ * until then (phone_busy()) the shell holds the prompt and leaves further input unread, but the task loop
+ * goes on taking events (heartbeats, the button, the modem). News from outside a command (shell_notify:
+ * an incoming call, an SMS, the button) printed while the prompt shows starts with a newline (ending the
+ * prompt's line), and the prompt follows once the batch of events is handled.
  *
  * Lines end at '\n' or '\r' ("\r\n" is one end); a line of more than LINE_MAX characters is not run:
- * "line too long" is printed when it ends. After every line the prompt is printed again.
+ * "line too long" is printed when it ends. After every line the prompt is printed again (after a phone
+ * command's result, below).
  *
  * A fault (crash, peek/poke of an unmapped address, or a bug) prints
  * "fault: <kind> at 0x<address> (pc 0x<pc>)" and restarts the task loop on a fresh stack (the state in
@@ -34,12 +43,30 @@ static int console_ready;
 static char line[LINE_MAX + 1];
 static uint32_t line_len;
 static int line_overflow, last_cr;
+/* The prompt is the last thing printed; news printed over it needs the prompt again; a phone command runs. */
+static int prompt_shown, reprompt, awaiting;
 
 static uint8_t fault_stack[4096] __attribute__((aligned(8)));
 
 static void prompt(void)
 {
     gprintf("%s> ", name);
+    prompt_shown = 1;
+    reprompt = 0;
+}
+
+void shell_notify(const char *fmt, ...)
+{
+    if (prompt_shown) {
+        console_write("\n", 1);
+        prompt_shown = 0;
+        reprompt = !awaiting;
+    }
+    va_list ap;
+    va_start(ap, fmt);
+    gvprintf(fmt, ap);
+    va_end(ap);
+    console_write("\n", 1);
 }
 
 /* ---- commands ---- */
@@ -151,6 +178,9 @@ static void cmd_status(const struct command *cmd, char *args)
     gprintf("heartbeats: %u\n", (unsigned)heartbeats);
     gprintf("foreground: %s\n", VCPU->foreground ? "yes" : "no");
     gprintf("notes: %u\n", (unsigned)notes);
+    const char *call = phone_call_state();
+    if (call)                /* only with a modem */
+        gprintf("call: %s\n", call);
 }
 
 static void cmd_notes(const struct command *cmd, char *args)
@@ -292,7 +322,7 @@ static const struct command commands[] = {
     { "help", "", "list the commands", cmd_help },
     { "apps", "", "list the apps", cmd_apps },
     { "run", "APP", "run an app", cmd_run },
-    { "status", "", "name, number, uptime, heartbeats, foreground, notes", cmd_status },
+    { "status", "", "name, number, uptime, heartbeats, foreground, notes, call", cmd_status },
     { "notes", "[add TEXT|clear]", "list, add to or clear the notes", cmd_notes },
     { "crash", "", "make a deliberate fault", cmd_crash },
     { "spin", "[SECONDS]", "busy loop with vIRQs masked (default 5)", cmd_spin },
@@ -338,7 +368,7 @@ static void run_line(char *s)
 
 static int input_pending(void)
 {
-    return in_pos < in_len || console_ready;
+    return !awaiting && (in_pos < in_len || console_ready);
 }
 
 /* A complete line: reset the assembly first (a command may fault and restart the loop), then run it. */
@@ -348,6 +378,7 @@ static void line_done(void)
     line[line_len] = 0;
     line_len = 0;
     line_overflow = 0;
+    prompt_shown = 0;
     /* The line as received, after the prompt, as a serial console would show it: the screen (and a log
        of the run) shows what was typed where it was typed, and each answer on lines of its own. */
     if (overflow) {
@@ -357,7 +388,10 @@ static void line_done(void)
         console_puts(line);
         run_line(line);
     }
-    prompt();
+    if (phone_busy())
+        awaiting = 1;        /* the prompt comes with the phone command's result */
+    else
+        prompt();
 }
 
 /* Consumes console input up to and including the end of one line (running it), or until none is left. */
@@ -401,18 +435,23 @@ static void handle_events(uint32_t ev)
         heartbeats++;
     if (ev & VIRQ_CONSOLE)
         console_ready = 1;
-    if (ev & VIRQ_FOREGROUND) {
-        gprintf("\n[%s]\n", VCPU->foreground ? "foreground" : "background");
+    if (ev & VIRQ_FOREGROUND)
+        shell_notify("[%s]", VCPU->foreground ? "foreground" : "background");
+    phone_events(ev);
+    if (awaiting && !phone_busy()) {
+        awaiting = 0;
+        prompt();
+    } else if (reprompt) {
         prompt();
     }
-    phone_events(ev);
 }
 
 static __attribute__((noreturn)) void task_loop(void)
 {
     for (;;) {
         handle_events(events_take(!input_pending()));
-        shell_input();
+        if (!awaiting)
+            shell_input();
     }
 }
 
@@ -450,9 +489,9 @@ int guest_main(const struct vcpu *vcpu)
     r = hc_timer_set(HEARTBEAT_US, 1);
     if (r < 0)
         gprintf("boot: TIMER_SET error %d\n", (int)r);
-    phone_init();
 
     gprintf("handset %s phone %s ready\n", name, number);
+    phone_init();
     prompt();
     hc_virq_unmask();
     task_loop();

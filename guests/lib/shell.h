@@ -27,4 +27,8 @@ void notes_list(void);
 void notes_add(const char *text);
 void notes_clear(void);
 
+/* shell.c: a line of output from outside a command (the phone's results and news, the button): when the
+   prompt is showing, a newline ends its line first and the prompt comes again after the batch of events. */
+void shell_notify(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
 #endif
