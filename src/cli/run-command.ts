@@ -20,6 +20,7 @@ import { playScenario } from '../machine/scenario-player.ts';
 import { AudioError, MAX_AUDIO_SECONDS, RingtoneRenderer } from '../hypervisor/audio.ts';
 import { configHash, defaultConfig, parseConfig, ringtoneTable, type HypervisorConfig } from '../hypervisor/config.ts';
 import { Hypervisor } from '../hypervisor/kernel.ts';
+import { DEFAULT_LINES } from '../modem/baseband.ts';
 import { fileStore, memoryStore } from '../hypervisor/storage.ts';
 import { OutputFile, readRegularFile } from '../trace/files.ts';
 import { Recorder } from '../trace/recorder.ts';
@@ -110,8 +111,10 @@ export async function runHandset(args: RunArgs): Promise<number> {
   const stores = config.partitions.map((p) => (args.state !== undefined ? fileStore(args.state, p.name, p.storeKiB * 1024) : memoryStore(p.storeKiB * 1024)));
   const terminal = scenario === undefined && whichAreTerminals().stdin;
   const input = scenario === undefined && !terminal ? stdinInput() : undefined;
-  const hypervisor = new Hypervisor({ config, images, stores, input });
-  const machine = new Machine({ cpu, ramSize, clockHz, timing, personality: hypervisor });
+  // The modem's two lines are the first two partitions' numbers (a third or fourth partition has no line).
+  const modemLines = [config.partitions[0].number, config.partitions[1]?.number ?? DEFAULT_LINES[1]];
+  const hypervisor = new Hypervisor({ config, images, stores, input, modemLines });
+  const machine = new Machine({ cpu, ramSize, clockHz, timing, personality: hypervisor, modem: { lines: modemLines } });
   const screen = new GuestConsoleWriter((bytes) => stdout.write(bytes));
   const news = (text: string) => {
     screen.endLine();

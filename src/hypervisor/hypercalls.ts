@@ -22,6 +22,8 @@ export const HC = {
   STORE_READ: 14,
   STORE_WRITE: 15,
   AUDIO: 16,
+  MODEM_WRITE: 17,
+  MODEM_READ: 18,
 } as const;
 
 export const HC_NAMES: readonly string[] = Object.keys(HC).map((k) => k.toLowerCase());
@@ -29,6 +31,7 @@ export const HC_NAMES: readonly string[] = Object.keys(HC).map((k) => k.toLowerC
 export const ERR = { ENOSYS: -1, EINVAL: -2, EFAULT: -3, ENOSPC: -4 } as const;
 
 export const CONSOLE_CHUNK = 1024;
+export const MODEM_CHUNK = 256;
 export const STORE_CHUNK = 4096;
 export const MAX_TIMER_US = 60_000_000;
 
@@ -66,6 +69,8 @@ export interface HypercallHost {
   storeRead(offset: number, length: number): Uint8Array;
   storeWrite(offset: number, bytes: Uint8Array): void;
   audio(play: boolean): void;
+  /** The caller's modem channel, or undefined when the handset has no modem (or no line for it). */
+  modem: { write(bytes: Uint8Array): number; read(max: number): Uint8Array } | undefined;
   /** Sets r1 (the second result word). */
   setR1(value: number): void;
 }
@@ -143,6 +148,20 @@ export function hypercall(number: number, a: readonly number[], host: HypercallH
       if (bytes === undefined) return ERR.EFAULT;
       host.storeWrite(offset, bytes);
       return length;
+    }
+    case HC.MODEM_WRITE: {
+      if (host.modem === undefined) return ERR.ENOSYS;
+      const bytes = host.readGuest(a[0], Math.min(a[1], MODEM_CHUNK));
+      if (bytes === undefined) return ERR.EFAULT;
+      return host.modem.write(bytes);
+    }
+    case HC.MODEM_READ: {
+      if (host.modem === undefined) return ERR.ENOSYS;
+      const max = Math.min(a[1], CONSOLE_CHUNK);
+      if (!host.canWrite(a[0], max)) return ERR.EFAULT;
+      const bytes = host.modem.read(max);
+      host.writeGuest(a[0], bytes);
+      return bytes.length;
     }
     case HC.AUDIO:
       if (a[0] > 1) return ERR.EINVAL;

@@ -20,6 +20,7 @@ import type { HypervisorConfig } from './config.ts';
 import { COSTS, type CostName } from './costs.ts';
 import { HC_NAMES, hypercall, RESUMED, type HypercallHost } from './hypercalls.ts';
 import { GUEST_DACR, MIB, pageTables, partitionLayouts, VCPU_VA, type PartitionLayout } from './layout.ts';
+import { MODEM_IRQ_ID, ModemService } from './modem-service.ts';
 import { PartitionState, type RunState } from './partition.ts';
 import { choose } from './scheduler.ts';
 import type { PartitionStore } from './storage.ts';
@@ -37,6 +38,11 @@ export interface HypervisorOptions {
    * is the same. Interactive front ends type with `typeInto` instead.
    */
   input?: ConsoleInput;
+  /**
+   * The numbers of the modem's lines (partition i has line i + 1): the hypervisor then drives UART1 and
+   * gives each partition with a line a virtual modem channel. Without it the modem hypercalls are ENOSYS.
+   */
+  modemLines?: readonly string[];
 }
 
 export class HypervisorError extends Error {
@@ -97,6 +103,7 @@ export class Hypervisor implements Personality {
   /** Cycle at which the running partition was last charged. */
   private chargedAt = 0;
   private sliceCycles = 1;
+  private modem: ModemService | undefined;
 
   constructor(private readonly options: HypervisorOptions) {
     const { config, images, stores } = options;
@@ -119,6 +126,9 @@ export class Hypervisor implements Personality {
     const layouts = partitionLayouts(sizes, core.ramSize);
     if (typeof layouts === 'string') throw new HypervisorError(`partitions: ${layouts}`);
     this.layouts.push(...layouts);
+    if (this.options.modemLines !== undefined) {
+      this.modem = new ModemService(core.bus, Math.min(this.parts.length, this.options.modemLines.length), this.options.modemLines, (g) => this.raise(g, VIRQ.modem));
+    }
     this.sliceCycles = Math.max(1, Math.round((this.options.config.sliceMicros * core.clock.hz) / TICK_HZ));
     this.options.images.forEach((image, i) => {
       for (const s of image.segments) {
@@ -141,12 +151,13 @@ export class Hypervisor implements Personality {
       for (const { address, bytes } of pageTables(layout)) cpu.writeMemory(address, bytes);
       this.bootPartition(i);
     });
-    bus.write(GICD_ISENABLER1, 4, 1 << (TICK_ID - 32));
+    bus.write(GICD_ISENABLER1, 4, (1 << (TICK_ID - 32)) | (this.modem !== undefined ? 1 << (MODEM_IRQ_ID - 32) : 0));
     bus.write(GICD_CTLR, 4, 1);
     bus.write(GICC_PMR, 4, 0xf0);
     bus.write(GICC_CTLR, 4, 1);
     cpu.setCp15(3, 0, 0, 0, GUEST_DACR);
     cpu.setCp15(1, 0, 0, 0, cpu.cp15(1, 0, 0, 0) | 1); // MMU on
+    this.modem?.start();
     this.chargedAt = cpu.clock.cycles;
     this.leave();
   }
@@ -185,8 +196,10 @@ export class Hypervisor implements Personality {
       this.enter();
       if (this.leave() === undefined) return 'woken';
       if (!core.sleepUntilInterrupt()) return 'waiting';
-      // A cycle limit, not an interrupt, ended the sleep: the machine stops at the limit before running the CPU.
-      if (!core.board.gic.irq.level) return 'woken';
+      // A cycle limit ended the sleep: the machine stops at the limit before running the CPU.
+      if (core.sleepCutByLimit()) return 'woken';
+      // An alarm that raised no interrupt (a device's own timer, e.g. the modem's) ended it: sleep on.
+      if (!core.board.gic.irq.level) continue;
       this.enter();
       this.acknowledgeInterrupt();
     }
@@ -202,13 +215,14 @@ export class Hypervisor implements Personality {
       chargedAt: this.chargedAt,
       partitions: this.parts.map((p) => p.save()),
       stores: this.options.stores.map((s) => s.save()),
+      modem: this.modem?.save() ?? null,
       images: this.options.images.map((image) => image.sha256 ?? ''),
     };
   }
 
   load(state: StateValue): void {
     const n = this.parts.length;
-    const r = new StateReader('hypervisor', '', state, ['current', 'last', 'woken', 'yielding', 'foreground', 'chargedAt', 'partitions', 'stores', 'images']);
+    const r = new StateReader('hypervisor', '', state, ['current', 'last', 'woken', 'yielding', 'foreground', 'chargedAt', 'partitions', 'stores', 'images', 'modem']);
     const images = r.array('images', (e) => {
       if (typeof e.value !== 'string') throw e.error('expected a string');
       return e.value;
@@ -231,6 +245,9 @@ export class Hypervisor implements Personality {
       chargedAt: r.count('chargedAt'),
     };
     const stores = r.array('stores', (e) => e.value as StateValue, n);
+    const modem = (state as { modem: StateValue }).modem;
+    if ((modem === null) !== (this.modem === undefined)) throw r.error('modem', this.modem === undefined ? 'a modem state, but this handset has no modem' : 'missing');
+    if (modem !== null) this.modem!.load(modem);
     stores.forEach((s, i) => this.options.stores[i].load(s));
     parts.forEach((p, i) => (this.parts[i] = p));
     Object.assign(this, scalars);
@@ -391,6 +408,7 @@ export class Hypervisor implements Personality {
     const id = iar & 0x3ff;
     if (id === SPURIOUS) return;
     if (id === TICK_ID) bus.write(TIMER1_INTCLR, 4, 1);
+    else if (id === MODEM_IRQ_ID) this.modem?.interrupt();
     bus.write(GICC_EOIR, 4, iar);
   }
 
@@ -465,6 +483,7 @@ export class Hypervisor implements Personality {
       exit: (status) => this.stop(p, 'exited', `exited with status ${status}`, status),
       reboot: () => {
         this.current = undefined; // its registers are dropped, not saved
+        this.modem?.reset(p);
         this.bootPartition(p);
         state.stats.boots++;
         this.emitState(p, 'rebooted');
@@ -489,6 +508,10 @@ export class Hypervisor implements Personality {
         this.emitRingtone(p, play);
       },
       setR1: (value) => cpu.setReg(1, value),
+      modem:
+        this.modem !== undefined && p < this.modem.splitter.guestCount
+          ? { write: (bytes) => this.modem!.write(p, bytes), read: (max) => this.modem!.read(p, max) }
+          : undefined,
     };
   }
 

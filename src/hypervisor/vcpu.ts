@@ -22,8 +22,7 @@ export const VCPU_VERSION = 1;
 /** r0-r12, sp, lr, pc, cpsr. */
 export const CONTEXT_WORDS = 17;
 
-export const VIRQ = { timer: 1 << 0, console: 1 << 1, foreground: 1 << 2 } as const;
-export const VIRQ_ALL = VIRQ.timer | VIRQ.console | VIRQ.foreground;
+export const VIRQ = { timer: 1 << 0, console: 1 << 1, foreground: 1 << 2, modem: 1 << 3 } as const;
 
 export const FAULT_KIND = { undefined: 1, prefetchAbort: 2, dataAbort: 3, bkpt: 4, badSvc: 5 } as const;
 export type FaultKindName = keyof typeof FAULT_KIND;

@@ -417,6 +417,7 @@ export class Machine {
       ramSize: this.options.ramSize,
       enterException: (kind, preferredReturn) => this.enterException(kind, preferredReturn),
       sleepUntilInterrupt: () => this.sleepUntilInterrupt(),
+      sleepCutByLimit: () => this.sleepCutByLimit,
       readInput: (max, block) => this.options.input?.read(max, block) ?? new Uint8Array(0),
     };
   }

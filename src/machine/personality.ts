@@ -34,6 +34,8 @@ export interface MachineCore {
    * Returns false when nothing can ever wake the core: no alarm, no pending interrupt and no input now.
    */
   sleepUntilInterrupt(): boolean;
+  /** The last sleep ended at the run's cycle limit, not because an interrupt (or any alarm) came. */
+  sleepCutByLimit(): boolean;
   /** Host console input, `max` bytes at most; `block` waits for at least one byte (empty: end of input). */
   readInput(max: number, block: boolean): Uint8Array;
 }

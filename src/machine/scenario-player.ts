@@ -8,6 +8,7 @@
  */
 import type { Machine, RunOutcome } from './machine.ts';
 import { describeStep, type Scenario } from './scenario.ts';
+import { NetworkError } from '../modem/network.ts';
 
 export type PlayResult<E> =
   | { kind: 'done' }
@@ -96,6 +97,32 @@ export async function playScenario<E>(
             }
           } finally {
             watching = undefined;
+          }
+          break;
+        }
+        case 'call':
+        case 'farEnd':
+        case 'sms':
+        case 'registration':
+        case 'signal': {
+          const network = machine.network;
+          if (network === undefined) return fail('the handset has no modem');
+          const index = 'guest' in step ? hypervisor.partitionNames.indexOf(step.guest) : 0;
+          if (index > 1) return fail(`${(step as { guest: string }).guest} has no modem line (the modem's two lines are the first two partitions')`);
+          const line = (index + 1) as 1 | 2;
+          try {
+            if (step.kind === 'call') {
+              const r = network.incomingCall(step.from, line);
+              if (!r.accepted) return fail(`the network could not place the call (${r.reason})`);
+            } else if (step.kind === 'farEnd') network[step.action]();
+            else if (step.kind === 'sms') {
+              const r = network.incomingSms(step.from, line, step.text);
+              if (!r.accepted) return fail(`the network could not deliver the SMS (${r.reason})`);
+            } else if (step.kind === 'registration') network.registration(step.stat);
+            else network.signal(step.rssi);
+          } catch (e) {
+            if (e instanceof NetworkError) return fail(e.message);
+            throw e;
           }
           break;
         }

@@ -18,7 +18,24 @@ export type ScenarioStep =
   /** Run until a complete console line of the guest after its cursor matches; fail after `timeout` cycles. */
   | { kind: 'waitFor'; guest: string; pattern: RegExp; timeout: number; name?: string }
   /** A line already printed after the guest's cursor is exactly `line`, or matches `pattern` (exactly one is set). */
-  | { kind: 'expect'; guest: string; line?: string; pattern?: RegExp; name?: string };
+  | { kind: 'expect'; guest: string; line?: string; pattern?: RegExp; name?: string }
+  // The network side of the modem (docs/modem.md): a guest's line is the line of that partition.
+  /** A call from `from` to `guest`'s line. */
+  | { kind: 'call'; from: string; guest: string; name?: string }
+  /** The far end of the (latest) call answers, hangs up, is busy or does not answer. */
+  | { kind: 'farEnd'; action: FarEndAction; name?: string }
+  /** An SMS from `from` to `guest`'s line. */
+  | { kind: 'sms'; from: string; guest: string; text: string; name?: string }
+  /** The network registration state (+CREG <stat>, 0-5). */
+  | { kind: 'registration'; stat: number; name?: string }
+  /** The signal strength (+CSQ <rssi>, 0-31 or 99). */
+  | { kind: 'signal'; rssi: number; name?: string };
+
+export type FarEndAction = 'answer' | 'hangUp' | 'busy' | 'noAnswer';
+const FAR_END_ACTIONS: readonly FarEndAction[] = ['answer', 'hangUp', 'busy', 'noAnswer'];
+const PHONE_NUMBER = /^\+?[0-9*#]{1,20}$/;
+/** Characters of an SMS text a step may send. */
+export const MAX_SMS_TEXT = 160;
 
 export interface Scenario {
   steps: ScenarioStep[];
@@ -40,7 +57,7 @@ export const MAX_TYPE_BYTES = 4096;
 /** Longest step name (names appear in one-line messages). */
 export const MAX_STEP_NAME = 100;
 
-const ACTIONS = ['type', 'button', 'wait', 'waitFor', 'expect'] as const satisfies readonly StepKind[];
+const ACTIONS = ['type', 'button', 'wait', 'waitFor', 'expect', 'call', 'farEnd', 'sms', 'registration', 'signal'] as const satisfies readonly StepKind[];
 const STEP_FIELDS = [...ACTIONS, 'name'];
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 const CYCLES = `an integer from 1 to ${Number.MAX_SAFE_INTEGER}`;
@@ -130,7 +147,36 @@ function parseStep(item: unknown, at: string, guests: readonly string[], fail: F
       }
       return named({ kind, guest, line });
     }
+    case 'call': {
+      const a = fields(v, here, ['from', 'to'], fail);
+      return named({ kind, from: phoneNumber(a.from, `${here}.from`, fail), guest: guestName({ guest: a.to }, here, guests, fail, 'to') });
+    }
+    case 'farEnd':
+      if (typeof v !== 'string' || !FAR_END_ACTIONS.includes(v as FarEndAction)) {
+        throw fail(here, `expected one of ${FAR_END_ACTIONS.join(', ')}, got ${describeJsonValue(v)}`);
+      }
+      return named({ kind, action: v as FarEndAction });
+    case 'sms': {
+      const a = fields(v, here, ['from', 'to', 'text'], fail);
+      const text = a.text;
+      if (typeof text !== 'string' || text === '' || text.length > MAX_SMS_TEXT || /[\u0000-\u001f\u007f]/.test(text)) {
+        throw fail(`${here}.text`, `expected a text of 1 to ${MAX_SMS_TEXT} characters without control characters, got ${describeJsonValue(text)}`);
+      }
+      return named({ kind, from: phoneNumber(a.from, `${here}.from`, fail), guest: guestName({ guest: a.to }, here, guests, fail, 'to'), text });
+    }
+    case 'registration':
+      if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v > 5) throw fail(here, `expected a +CREG state from 0 to 5, got ${describeJsonValue(v)}`);
+      return named({ kind, stat: v });
+    case 'signal':
+      if (typeof v !== 'number' || !Number.isInteger(v) || !((v >= 0 && v <= 31) || v === 99)) throw fail(here, `expected a +CSQ rssi from 0 to 31, or 99, got ${describeJsonValue(v)}`);
+      return named({ kind, rssi: v });
   }
+}
+
+function phoneNumber(v: unknown, at: string, fail: Fail): string {
+  if (v === undefined) throw fail(at, 'missing (a phone number, e.g. "+15557777")');
+  if (typeof v !== 'string' || !PHONE_NUMBER.test(v)) throw fail(at, `expected a phone number (digits, * and #, an optional leading +, at most 20), got ${describeJsonValue(v)}`);
+  return v;
 }
 
 function fields(value: unknown, at: string, known: readonly string[], fail: Fail): Record<string, unknown> {
@@ -141,11 +187,11 @@ function fields(value: unknown, at: string, known: readonly string[], fail: Fail
   return value;
 }
 
-function guestName(a: Record<string, unknown>, at: string, guests: readonly string[], fail: Fail): string {
+function guestName(a: Record<string, unknown>, at: string, guests: readonly string[], fail: Fail, key = 'guest'): string {
   const g = a.guest;
   const one = `one of ${guests.join(', ')}`;
-  if (g === undefined) throw fail(`${at}.guest`, `missing (${one})`);
-  if (typeof g !== 'string' || !guests.includes(g)) throw fail(`${at}.guest`, `expected ${one}, got ${describeJsonValue(g)}`);
+  if (g === undefined) throw fail(`${at}.${key}`, `missing (${one})`);
+  if (typeof g !== 'string' || !guests.includes(g)) throw fail(`${at}.${key}`, `expected ${one}, got ${describeJsonValue(g)}`);
   return g;
 }
 
@@ -193,6 +239,21 @@ export function describeStep(scenario: Scenario, index: number): string {
       break;
     case 'expect':
       what = `expect ${step.guest} ${step.pattern !== undefined ? slashed(step.pattern) : quote(step.line ?? '')}`;
+      break;
+    case 'call':
+      what = `call ${step.from} to ${step.guest}`;
+      break;
+    case 'farEnd':
+      what = `farEnd ${step.action}`;
+      break;
+    case 'sms':
+      what = `sms ${step.from} to ${step.guest} ${quote(step.text)}`;
+      break;
+    case 'registration':
+      what = `registration ${step.stat}`;
+      break;
+    case 'signal':
+      what = `signal ${step.rssi}`;
       break;
   }
   return `step ${index + 1} (${what}${step.name !== undefined ? `, ${JSON.stringify(step.name)}` : ''})`;

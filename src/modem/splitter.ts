@@ -27,7 +27,7 @@ import { SnapshotError, type StateValue } from '../soc/device.ts';
 import { assemblerStateProblem, CTRL_Z, ESC, LineAssembler, MAX_LINE, type AssemblerState, parseCommandLine, quote, type AtArg, type AtCommand } from './at.ts';
 
 /** What the link is set to, once, before any guest command. */
-export const LINK_SETUP = ['ATE0', 'ATV1', 'AT+CMEE=1', 'AT+CLIP=1', 'AT+CDIP=1', 'AT+CRC=1', 'AT+CCWA=1', 'AT+CMGF=1', 'AT+CNMI=2,1', 'AT+CREG=1', 'AT+CLCC=1', 'AT^SALS=1,1'];
+export const LINK_SETUP = ['ATE0', 'ATV1', 'AT+CMEE=1', 'AT+CLIP=1', 'AT+CDIP=1', 'AT+CRC=1', 'AT+CCWA=1', 'AT+CMGF=1', 'AT+CNMI=2,1', 'AT+CREG=1', 'AT+CLCC=1', 'AT^SALS=1,1', 'AT^HCLCC'];
 /** Lines a guest may have waiting for the link. */
 export const GUEST_QUEUE = 8;
 /** Bytes of a guest's unread output. */
@@ -53,9 +53,10 @@ interface GuestSettings {
   ccwa: boolean;
   creg: number;
   cnmi: boolean;
+  clcc: boolean;
 }
 
-const DEFAULT_SETTINGS: GuestSettings = { echo: true, verbose: true, cmee: 0, clip: false, cdip: false, crc: false, ccwa: false, creg: 0, cnmi: true };
+const DEFAULT_SETTINGS: GuestSettings = { echo: true, verbose: true, cmee: 0, clip: false, cdip: false, crc: false, ccwa: false, creg: 0, cnmi: true, clcc: false };
 
 /** A command on its way to the link: who asked, the text sent, how its answer is treated. */
 interface Pending {
@@ -98,6 +99,8 @@ export class Splitter {
   private tag: number | undefined;
   /** The next line is the tagged result itself. */
   private tagHead = false;
+  /** The next line from the link is the text of the message AT+CMGR reads. */
+  private textFollows = false;
   /** Call id → line (from unsolicited +CLCC). */
   private calls = new Map<number, { line: number; stat: number }>();
   /** SMS store index → line (from +CMTI). */
@@ -108,6 +111,10 @@ export class Splitter {
 
   constructor(guestCount: number) {
     this.guests = Array.from({ length: guestCount }, () => newChannel());
+  }
+
+  get guestCount(): number {
+    return this.guests.length;
   }
 
   // ---- the guests' side ----
@@ -131,6 +138,18 @@ export class Splitter {
     return n;
   }
 
+  /**
+   * Guest g starts afresh (it rebooted): a fresh modem's settings, nothing queued, nothing to read. An
+   * answer still due to it is dropped; an SMS it was typing is aborted.
+   */
+  resetGuest(g: number): void {
+    const wasTyping = this.guests[g].sms;
+    this.guests[g] = newChannel();
+    if (this.inFlight?.guest === g) this.inFlight = { ...this.inFlight, guest: -1 };
+    if (wasTyping) this.wire.push(ESC);
+    this.pump();
+  }
+
   /** Up to `max` bytes of output for guest g. */
   toGuest(g: number, max: number): Uint8Array {
     return Uint8Array.from(this.guests[g].output.splice(0, max));
@@ -148,7 +167,7 @@ export class Splitter {
   fromModem(bytes: Uint8Array): void {
     for (const b of bytes) {
       this.fromLink += String.fromCharCode(b);
-      if (this.fromLink === '\r\n> ' || this.fromLink === '> ') {
+      if ((this.fromLink === '\r\n> ' || this.fromLink === '> ') && this.inFlight?.text.startsWith('AT+CMGS') === true) {
         this.prompt();
         this.fromLink = '';
       } else if (this.fromLink.endsWith('\r\n')) {
@@ -226,6 +245,8 @@ export class Splitter {
     const theirs = [...this.calls].filter(([, c]) => c.line !== line);
     const refuse = '+CME ERROR: 3';
     if (cmd.kind === 'dial') {
+      // One radio: dialling would hold the other line's call in progress.
+      if (theirs.some(([, c]) => c.stat <= 3)) return refuse;
       this.internal.push({ guest: -1, text: `AT^SALS=1,${line}`, filter: 'none', last: true });
       return this.sendAfterInternal(p);
     }
@@ -290,7 +311,8 @@ export class Splitter {
       case '^SALS':
         return 'ERROR'; // a one-line modem has no line selection
       case '+CLCC':
-        if (set) return 'OK'; // unsolicited +CLCC is the splitter's own
+        // The link always reports call changes (+CLCC=1); a guest that asks gets those of its own line.
+        if (set && [0, 1].includes(n(0))) return (s.clcc = n(0) === 1), 'OK';
         if (cmd.form === 'action') p.filter = 'clcc';
         return undefined;
       case '+CHUP':
@@ -301,6 +323,10 @@ export class Splitter {
         if (arg.length >= 2) return this.calls.get(Number(arg.slice(1)))?.line === line ? undefined : refuse;
         return theirs.length > 0 ? refuse : undefined; // affects every call: only when all are the guest's
       }
+      case '+CMGS':
+        if (!set) return undefined;
+        this.internal.push({ guest: -1, text: `AT^SALS=1,${line}`, filter: 'none', last: true }); // sent from the guest's own line
+        return this.sendAfterInternal(p);
       case '+CMGR':
       case '+CMGD':
         if (set && this.sms.get(n(0)) !== line) return '+CMS ERROR: 321';
@@ -334,6 +360,18 @@ export class Splitter {
 
   private linkLine(line: string): void {
     const p = this.inFlight;
+    // The text of a message being read is data, whatever it looks like (a tag, a final result, a prompt).
+    if (this.textFollows && p !== undefined) {
+      this.textFollows = false;
+      this.response.push(line);
+      return;
+    }
+    if (p?.text.startsWith('AT+CMGR') === true && line.startsWith('+CMGR: ')) this.textFollows = true;
+    if (p?.text === 'AT^HCLCC' && line.startsWith('^HCLCC: ')) {
+      const f = line.slice(8).split(',');
+      this.calls.set(Number(f[0]), { line: Number(f[f.length - 1]), stat: Number(f[2]) });
+      return;
+    }
     if (line.startsWith('^SALS: ') && !(p !== undefined && p.text === 'AT^SALS?')) {
       this.tag = Number(line.slice(7).split(',')[0]);
       this.tagHead = true;
@@ -363,8 +401,9 @@ export class Splitter {
       if (this.tag !== undefined) {
         if (stat === 6) this.calls.delete(id);
         else this.calls.set(id, { line: this.tag, stat });
+        if (owner !== undefined && owner < this.guests.length && this.guests[owner].settings.clcc) this.deliverLine(owner, line);
       }
-      return; // the link's own bookkeeping
+      return;
     }
     if (line.startsWith('+CMTI: ') && this.tag !== undefined) this.sms.set(Number(line.split(',')[1]), this.tag);
     if (line.startsWith('+CREG: ')) {
@@ -382,7 +421,11 @@ export class Splitter {
   /** The `> ` prompt of AT+CMGS: the issuer types its text now, straight to the link. */
   private prompt(): void {
     const p = this.inFlight;
-    if (p === undefined || p.guest < 0) return;
+    if (p === undefined) return;
+    if (p.guest < 0) {
+      this.wire.push(ESC); // its guest rebooted before the prompt came: abort the message
+      return;
+    }
     this.guests[p.guest].sms = true;
     this.deliver(p.guest, '\r\n> ');
   }
@@ -474,6 +517,7 @@ export class Splitter {
       fromLink: this.fromLink,
       tag: this.tag ?? null,
       tagHead: this.tagHead,
+      textFollows: this.textFollows,
       calls: [...this.calls].map(([id, c]) => [id, c.line, c.stat]),
       sms: [...this.sms],
       turn: this.turn,
@@ -507,6 +551,7 @@ export class Splitter {
       this.fromLink = s.fromLink as string;
       this.tag = s.tag === null ? undefined : (s.tag as number);
       this.tagHead = s.tagHead as boolean;
+      this.textFollows = s.textFollows as boolean;
       this.calls = new Map((s.calls as number[][]).map(([id, line, stat]) => [id, { line, stat }]));
       this.sms = new Map(s.sms as [number, number][]);
       this.turn = s.turn as number;

@@ -37,16 +37,18 @@ export interface Guests {
 
 export function hypervisorMachine(
   guests: { config: PartitionConfig; image: LoadedImage }[],
-  options: { cpu?: CpuModelName; ramMiB?: number; sliceMicros?: number; input?: ConsoleInput; record?: (keyof MachineEvents)[]; timing?: 'fast' | 'cycle' } = {},
+  options: { cpu?: CpuModelName; ramMiB?: number; sliceMicros?: number; input?: ConsoleInput; record?: (keyof MachineEvents)[]; timing?: 'fast' | 'cycle'; modem?: boolean } = {},
 ): Guests {
+  const lines = [guests[0].config.number, guests[1]?.config.number ?? '+15550199'];
   const config: HypervisorConfig = { partitions: guests.map((g) => g.config), sliceMicros: options.sliceMicros ?? 1000, foreground: guests[0].config.name };
   const hypervisor = new Hypervisor({
     config,
     images: guests.map((g) => g.image),
     stores: guests.map((g) => memoryStore(g.config.storeKiB * 1024)),
     input: options.input,
+    modemLines: options.modem ? lines : undefined,
   });
-  const machine = new Machine({ cpu: options.cpu ?? 'arm926', ramSize: (options.ramMiB ?? 128) << 20, personality: hypervisor, timing: options.timing });
+  const machine = new Machine({ cpu: options.cpu ?? 'arm926', ramSize: (options.ramMiB ?? 128) << 20, personality: hypervisor, timing: options.timing, modem: options.modem ? { lines } : false });
   const out: Record<string, string> = Object.fromEntries(guests.map((g) => [g.config.name, '']));
   machine.on('guestConsole', (e) => (out[e.guest] += Buffer.from(e.bytes).toString('latin1')));
   const events: Guests['events'] = {};

@@ -101,7 +101,7 @@ t.test('the limits: text bytes, step count, cycles', async (t) => {
 });
 
 t.test('every validation error is one line naming the file and the field', async (t) => {
-  const ACTIONS = 'type, button, wait, waitFor, expect';
+  const ACTIONS = 'type, button, wait, waitFor, expect, call, farEnd, sms, registration, signal';
   const CYCLES = 'expected an integer from 1 to 9007199254740991 (cycles)';
   const wf = (o: Record<string, unknown>) => ({ steps: [{ button: true }, { waitFor: { guest: 'home', pattern: 'ok', timeout: 5, ...o } }] });
   const ex = (o: Record<string, unknown>) => ({ steps: [{ expect: { guest: 'work', ...o } }] });
@@ -119,7 +119,13 @@ t.test('every validation error is one line naming the file and the field', async
     ['a step with only a name', { steps: [{ name: 'x' }] }, `steps[0]: no action (expected one of ${ACTIONS})`],
     ['two actions', { steps: [{ button: true }, { button: true }, { wait: 5, type: { guest: 'work', text: 'x' } }] }, 'steps[2]: two actions, type and wait (a step has exactly one)'],
     ['an unknown step key', { steps: [{ wait: 5, timeout: 3 }] }, `steps[0].timeout: unknown field (expected one of ${ACTIONS}, name)`],
-    ['a future step kind', { steps: [{ call: { from: '+1555' } }] }, `steps[0].call: unknown field (expected one of ${ACTIONS}, name)`],
+    ['a call without its line', { steps: [{ call: { from: '+1555' } }] }, 'steps[0].call.to: missing (one of work, home)'],
+    ['a call from a bad number', { steps: [{ call: { from: 'mom', to: 'work' } }] }, 'steps[0].call.from: expected a phone number (digits, * and #, an optional leading +, at most 20), got "mom"'],
+    ['a call to nobody', { steps: [{ call: { from: '+1555', to: 'office' } }] }, 'steps[0].call.to: expected one of work, home, got "office"'],
+    ['a far end that does something else', { steps: [{ farEnd: 'laugh' }] }, 'steps[0].farEnd: expected one of answer, hangUp, busy, noAnswer, got "laugh"'],
+    ['an empty SMS', { steps: [{ sms: { from: '+1555', to: 'home', text: '' } }] }, 'steps[0].sms.text: expected a text of 1 to 160 characters without control characters, got ""'],
+    ['a registration state out of range', { steps: [{ registration: 6 }] }, 'steps[0].registration: expected a +CREG state from 0 to 5, got 6'],
+    ['a signal out of range', { steps: [{ signal: 40 }] }, 'steps[0].signal: expected a +CSQ rssi from 0 to 31, or 99, got 40'],
     ['a key that is no identifier', { steps: [{ 'wait for': 5 }] }, `steps[0]["wait for"]: unknown field (expected one of ${ACTIONS}, name)`],
     ['name not a string', { steps: [{ button: true, name: 3 }] }, 'steps[0].name: expected a step name of 1 to 100 characters without control characters, got 3'],
     ['name empty', { steps: [{ button: true, name: '' }] }, 'steps[0].name: expected a step name of 1 to 100 characters without control characters, got ""'],
@@ -269,5 +275,21 @@ t.test('docs/scenarios.md: its examples are valid, and its messages are the ones
   t.match(doc, /exit status 0/);
   t.match(doc, /status 124/);
   t.match(doc, /status 1 /);
-  t.match(doc, /incoming call/);
+  for (const kind of ['call', 'farEnd', 'sms', 'registration', 'signal']) t.match(doc, `| \`"${kind}"`, `${kind} is in the network steps table`);
+});
+
+t.test('network steps parse to what the player needs', async (t) => {
+  const s = parseScenario(
+    JSON.stringify({ steps: [{ call: { from: '+15557777', to: 'work' } }, { farEnd: 'hangUp' }, { sms: { from: '+1555', to: 'home', text: 'hi' } }, { registration: 5 }, { signal: 99 }] }),
+    { guests: ['work', 'home'] },
+  );
+  t.strictSame(s.steps, [
+    { kind: 'call', from: '+15557777', guest: 'work' },
+    { kind: 'farEnd', action: 'hangUp' },
+    { kind: 'sms', from: '+1555', guest: 'home', text: 'hi' },
+    { kind: 'registration', stat: 5 },
+    { kind: 'signal', rssi: 99 },
+  ]);
+  t.equal(describeStep(s, 0), 'step 1 (call +15557777 to work)');
+  t.equal(describeStep(s, 2), 'step 3 (sms +1555 to home "hi")');
 });

@@ -168,7 +168,7 @@ t.test('a hypervisor machine has the modem too', async (t) => {
 // interrupt pending for the run's cycle limit and returns 'woken' with no partition to run. A modem alarm (a
 // RING period here) ends such a sleep too, and the CPU then traps with no partition ("a trap with no partition
 // on the CPU"). Nothing drives the modem in hypervisor runs yet; this will pass once idle() sleeps on.
-t.test('a hypervisor machine idles through the modem\'s alarms', { todo: 'Hypervisor.idle() treats any wake without an interrupt as the cycle limit' }, async (t) => {
+t.test('a hypervisor machine idles through the modem\'s alarms', async (t) => {
   const g = hypervisorMachine(() => rawGuest('1: hc 3\n b 1b')); // WAIT forever: the hypervisor idles
   g.machine.network!.incomingCall('+15557777', 1);
   t.same(g.machine.run({ maxCycles: 7_000_000_000 }), { kind: 'limit', limit: 'cycles' }, 'runs to the limit');
