@@ -8,7 +8,9 @@
  * Input: with a scenario (`--script`), the scenario types; else, off a terminal, stdin goes a line at a
  * time to the foreground guest whenever it waits with nothing left to read (every run with the same input
  * is the same); on a terminal, keystrokes go to the foreground guest as they come, Ctrl-B is the button
- * and Ctrl-T shows the status (src/cli/terminal-keys.ts), and virtual time is paced to host time.
+ * Ctrl-T shows the status and Ctrl-N takes a command for the modem's network side (a call to a phone,
+ * the far end, an SMS: src/cli/network-commands.ts) (src/cli/terminal-keys.ts); virtual time is paced to
+ * host time.
  */
 import { existsSync, readSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
@@ -32,6 +34,7 @@ import { SIGNAL_EXIT_STATUS, SignalWatch } from './signals.ts';
 import { stderr, stdinInput, stdout, whichAreTerminals } from './stdio.ts';
 import { keyMode, readableNow, waitReadableFor } from './host-wait.ts';
 import { LineEditor } from './terminal-keys.ts';
+import { networkCommand } from './network-commands.ts';
 import { yieldToEventLoop } from './signals.ts';
 
 export interface RunArgs extends TraceArgs {
@@ -215,8 +218,9 @@ export async function runHandset(args: RunArgs): Promise<number> {
   async function interactive(): Promise<RunEnd> {
     const hz = machine.config.clockHz;
     const editor = new LineEditor({
-      echo: (bytes) => {
-        screen.add(hypervisor.foreground, bytes);
+      echo: (bytes, network) => {
+        if (network) stdout.write(bytes);
+        else screen.add(hypervisor.foreground, bytes);
         stdout.flush();
       },
       line: (bytes) => hypervisor.typeInto(hypervisor.foreground, bytes),
@@ -224,6 +228,15 @@ export async function runHandset(args: RunArgs): Promise<number> {
       status: () => {
         screen.endLine();
         stdout.write(Buffer.from(statusLines()));
+      },
+      networkPrompt: () => {
+        screen.endLine();
+        stdout.write(Buffer.from('[network] '));
+        stdout.flush();
+      },
+      networkLine: (text) => {
+        const answer = networkCommand(text, machine.network, hypervisor.partitionNames);
+        stdout.write(Buffer.from(answer.split('\n').map((l) => `[network] ${l}\n`).join('')));
       },
     });
     const restore = keyMode(0);

@@ -113,7 +113,7 @@ t.test('bad input is one line and exit 2', async (t) => {
   }
 });
 
-t.test('on a terminal: typed keys go to the foreground phone, ^B is the button, ^T the status, ^C ends the run', { skip: hasScript ? false : 'no script(1) to give the CLI a terminal' }, async (t) => {
+t.test('on a terminal: typed keys go to the foreground phone, ^B is the button, ^T the status, ^N a network command, ^C ends the run', { skip: hasScript ? false : 'no script(1) to give the CLI a terminal' }, async (t) => {
   const child = onTerminal(['run']);
   await child.printed('[home] home> ');
   child.proc.stdin!.write('appx\x7fs\r');
@@ -124,6 +124,10 @@ t.test('on a terminal: typed keys go to the foreground phone, ^B is the button, 
   await child.printed('[home] photos');
   child.proc.stdin!.write('\x14');
   await child.printed('home*: state=');
+  child.proc.stdin!.write('\x0ecall +15557777 work\r');
+  await child.printed('[network] calling work from +15557777');
+  await child.printed('[work] incoming call from +15557777');
+  await child.printed('[hypervisor] work rings (office)');
   child.proc.stdin!.write('\x03');
   const exit = await child.exited;
   t.same(exit, { code: 130, signal: null }, '^C: exit 130');
