@@ -164,3 +164,15 @@ t.test('snapshots: save and load give a splitter that goes on the same way', asy
   t.same(copy.save(), r.splitter.save());
   t.throws(() => copy.load({ guests: [] }), { name: 'SnapshotError' });
 });
+
+t.test('garbage on the modem wire is survived: the splitter goes on and both guests still get their answers', async (t) => {
+  const r = new Rig();
+  for (const g of [0, 1]) r.at(g, 'ATE0');
+  let seed = 7;
+  const noise = Array.from({ length: 5000 }, () => ((seed = (seed * 1103515245 + 12345) >>> 0) >>> 16) & 0xff);
+  r.splitter.fromModem(Uint8Array.from(noise));
+  r.splitter.fromModem(Buffer.from('\r\n^SALS: 9\r\n\r\nRING\r\n\r\n+CLCC: x,y\r\n\r\nOK\r\n\r\n> \r\n'));
+  r.take();
+  t.same(lines(r.at(0, 'AT+CNUM')), [`+CNUM: ,"${WORK}",145`, 'OK'], 'work goes on');
+  t.same(lines(r.at(1, 'AT+CSQ')).slice(-1), ['OK'], 'home goes on');
+});
