@@ -107,14 +107,18 @@ export async function playScenario<E>(
         case 'signal': {
           const network = machine.network;
           if (network === undefined) return fail('the handset has no modem');
-          const index = 'guest' in step ? hypervisor.partitionNames.indexOf(step.guest) : 0;
+          const index = 'guest' in step && step.guest !== undefined ? hypervisor.partitionNames.indexOf(step.guest) : 0;
           if (index > 1) return fail(`${(step as { guest: string }).guest} has no modem line (the modem's two lines are the first two partitions')`);
           const line = (index + 1) as 1 | 2;
           try {
             if (step.kind === 'call') {
               const r = network.incomingCall(step.from, line);
               if (!r.accepted) return fail(`the network could not place the call (${r.reason})`);
-            } else if (step.kind === 'farEnd') network[step.action]();
+            } else if (step.kind === 'farEnd') {
+              const call = step.guest === undefined ? undefined : network.calls().find((c) => c.line === line);
+              if (step.guest !== undefined && call === undefined) return fail(`${step.guest}'s line has no call`);
+              network[step.action](call?.id);
+            }
             else if (step.kind === 'sms') {
               const r = network.incomingSms(step.from, line, step.text);
               if (!r.accepted) return fail(`the network could not deliver the SMS (${r.reason})`);

@@ -22,8 +22,8 @@ export type ScenarioStep =
   // The network side of the modem (docs/modem.md): a guest's line is the line of that partition.
   /** A call from `from` to `guest`'s line. */
   | { kind: 'call'; from: string; guest: string; name?: string }
-  /** The far end of the (latest) call answers, hangs up, is busy or does not answer. */
-  | { kind: 'farEnd'; action: FarEndAction; name?: string }
+  /** The far end of the latest call (or of the call on `guest`'s line) answers, hangs up, is busy or does not answer. */
+  | { kind: 'farEnd'; action: FarEndAction; guest?: string; name?: string }
   /** An SMS from `from` to `guest`'s line. */
   | { kind: 'sms'; from: string; guest: string; text: string; name?: string }
   /** The network registration state (+CREG <stat>, 0-5). */
@@ -151,11 +151,15 @@ function parseStep(item: unknown, at: string, guests: readonly string[], fail: F
       const a = fields(v, here, ['from', 'to'], fail);
       return named({ kind, from: phoneNumber(a.from, `${here}.from`, fail), guest: guestName({ guest: a.to }, here, guests, fail, 'to') });
     }
-    case 'farEnd':
-      if (typeof v !== 'string' || !FAR_END_ACTIONS.includes(v as FarEndAction)) {
-        throw fail(here, `expected one of ${FAR_END_ACTIONS.join(', ')}, got ${describeJsonValue(v)}`);
-      }
-      return named({ kind, action: v as FarEndAction });
+    case 'farEnd': {
+      const actionOf = (x: unknown, where: string): FarEndAction => {
+        if (typeof x !== 'string' || !FAR_END_ACTIONS.includes(x as FarEndAction)) throw fail(where, `expected one of ${FAR_END_ACTIONS.join(', ')}, got ${describeJsonValue(x)}`);
+        return x as FarEndAction;
+      };
+      if (!isJsonObject(v)) return named({ kind, action: actionOf(v, here) });
+      const a = fields(v, here, ['action', 'line'], fail);
+      return named({ kind, action: actionOf(a.action, `${here}.action`), guest: guestName({ guest: a.line }, here, guests, fail, 'line') });
+    }
     case 'sms': {
       const a = fields(v, here, ['from', 'to', 'text'], fail);
       const text = a.text;
@@ -244,7 +248,7 @@ export function describeStep(scenario: Scenario, index: number): string {
       what = `call ${step.from} to ${step.guest}`;
       break;
     case 'farEnd':
-      what = `farEnd ${step.action}`;
+      what = `farEnd ${step.action}${step.guest !== undefined ? ` on ${step.guest}` : ''}`;
       break;
     case 'sms':
       what = `sms ${step.from} to ${step.guest} ${quote(step.text)}`;

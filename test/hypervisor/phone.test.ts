@@ -202,26 +202,26 @@ t.test('splitter rules found broken by the phones (SMS line, one radio, message 
     t.equal(home, 'modem error 3\n', 'home cannot dial beside work\'s call');
   });
 
-  t.test('an SMS whose text is "^SALS: 2" stops the modem for both phones', async (t) => {
+  t.test('an SMS whose text is "^SALS: 2" is read as text, and both modems go on', async (t) => {
     const g = phones(t);
     g.machine.network!.incomingSms('+15557777', 1, '^SALS: 2');
     t.equal(news(g, 'work', /sms from .*/, 8), '\nsms from +15557777: ^SALS: 2\nwork> ', 'work reads it');
     t.equal(command(g, 'home', 'calls', 8 * HZ), 'no calls\n', 'home\'s modem still answers');
   });
 
-  t.test('an SMS whose text is "OK" ends the AT+CMGR early', async (t) => {
+  t.test('an SMS whose text is "OK" is read whole', async (t) => {
     const g = phones(t);
     g.machine.network!.incomingSms('+15557777', 1, 'OK');
     t.equal(news(g, 'work', /sms from .*/, 3), '\nsms from +15557777: OK\nwork> ', 'work reads it');
   });
 
-  t.test('an SMS whose text starts with "> " is taken for the SMS prompt', async (t) => {
+  t.test('an SMS whose text starts with "> " is read as text', async (t) => {
     const g = phones(t);
     g.machine.network!.incomingSms('+15557777', 1, '> quoted');
     t.equal(news(g, 'work', /sms from .*/, 3), '\nsms from +15557777: > quoted\nwork> ', 'work reads it');
   });
 
-  t.test('a call that arrives while the splitter sets the link up', async (t) => {
+  t.test('a call that arrives while the splitter sets the link up belongs to its line', async (t) => {
     const g = hypervisorMachine([guest('work'), guest('home')], { modem: true });
     runUntil(g, 'home', /home> $/); // about 10 ms: the link set-up (12 commands, 1 ms each) is still running
     g.machine.network!.incomingCall('+15557777', 1);

@@ -293,3 +293,12 @@ t.test('network steps parse to what the player needs', async (t) => {
   t.equal(describeStep(s, 0), 'step 1 (call +15557777 to work)');
   t.equal(describeStep(s, 2), 'step 3 (sms +1555 to home "hi")');
 });
+
+t.test('farEnd names a line when there are two calls', async (t) => {
+  const s = parseScenario(JSON.stringify({ steps: [{ farEnd: { action: 'busy', line: 'home' } }] }), { guests: ['work', 'home'] });
+  t.strictSame(s.steps, [{ kind: 'farEnd', action: 'busy', guest: 'home' }]);
+  t.equal(describeStep(s, 0), 'step 1 (farEnd busy on home)');
+  t.throws(() => parseScenario(JSON.stringify({ steps: [{ farEnd: { action: 'busy', line: 'office' } }] }), { guests: ['work', 'home'], source: 's.json' }), {
+    message: 'scenario s.json: steps[0].farEnd.line: expected one of work, home, got "office"',
+  });
+});
