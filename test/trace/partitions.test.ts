@@ -6,8 +6,7 @@ import t from 'tap';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import yargs from 'yargs';
-import { registerTraceCommands } from '../../src/cli/trace-commands.ts';
+import { handsetTrace } from '../helpers/trace-cli.ts';
 import { UsageError } from '../../src/cli/options.ts';
 import { diffTraces, divergenceText, type DiffResult, type Divergence } from '../../src/trace/diff.ts';
 import { partitionView } from '../../src/trace/partitions.ts';
@@ -99,18 +98,6 @@ t.test('diff per partition: a difference in one partition is that one\'s', async
   );
 });
 
-function handsetTrace(...argv: string[]): { status: number | undefined; out: string } {
-  let status: number | undefined;
-  let out = '';
-  const cli = yargs(['trace', ...argv])
-    .strict()
-    .fail((msg, err) => {
-      if (err) throw err;
-      throw new UsageError(msg);
-    });
-  registerTraceCommands(cli, (s) => (status = s), (text) => (out += text)).parseSync();
-  return { status, out };
-}
 
 function thrown(run: () => unknown): unknown {
   try {

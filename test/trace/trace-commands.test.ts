@@ -5,8 +5,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import yargs from 'yargs';
-import { registerTraceCommands } from '../../src/cli/trace-commands.ts';
+import { handsetTrace } from '../helpers/trace-cli.ts';
 import { UsageError } from '../../src/cli/options.ts';
 import { TraceFileError } from '../../src/trace/format.ts';
 import { openTrace } from '../../src/trace/reader.ts';
@@ -15,18 +14,6 @@ import { TraceWriter } from '../../src/trace/writer.ts';
 const dir = mkdtempSync(join(tmpdir(), 'handset-cli-trace-'));
 t.teardown(() => rmSync(dir, { recursive: true, force: true }));
 
-function handsetTrace(...argv: string[]): { status: number | undefined; out: string } {
-  let status: number | undefined;
-  let out = '';
-  const cli = yargs(['trace', ...argv])
-    .strict()
-    .fail((msg, err) => {
-      if (err) throw err;
-      throw new UsageError(msg);
-    });
-  registerTraceCommands(cli, (s) => (status = s), (text) => (out += text)).parseSync();
-  return { status, out };
-}
 
 const log = join(dir, 'hello.log');
 const capture = spawnSync('tools/qemu-trace', ['firmware/hello.elf', log], { encoding: 'latin1', timeout: 120_000 });
