@@ -36,6 +36,7 @@ import { terminalColumns } from './host-wait.ts';
 import { drainOutputs, runInChunks, type RunEnd } from './run-loop.ts';
 import { SIGNAL_EXIT_STATUS, SignalWatch } from './signals.ts';
 import { runHandset, type RunArgs } from './run-command.ts';
+import { attachModemPort, MODEM_PORT_OPTION, refuseSnapshotsWithPort } from './modem-port.ts';
 import { ConfigError } from '../hypervisor/config.ts';
 import { HypervisorError } from '../hypervisor/kernel.ts';
 import { StoreError } from '../hypervisor/storage.ts';
@@ -62,6 +63,7 @@ interface BootArgs {
   save?: string;
   restore?: string;
   'semihosting-root'?: string;
+  'modem-port'?: string;
   'trace-mem': boolean;
   'trace-from'?: string;
   'trace-to'?: string;
@@ -122,6 +124,7 @@ async function boot(args: BootArgs): Promise<number> {
   for (const option of ['load-addr', 'entry'] as const) {
     if (args.restore !== undefined && args[option] !== undefined) throw new UsageError(`--${option} is for an image, not --restore (the snapshot holds the machine)`);
   }
+  refuseSnapshotsWithPort(args['modem-port'], { '--save': args.save, '--restore': args.restore });
   // --restore S --save S is fine: the snapshot is read whole before any is written.
   refuseOutputOverInput(
     [{ what: '--trace', path: args.trace }, { what: '--save', path: args.save }],
@@ -156,6 +159,8 @@ async function boot(args: BootArgs): Promise<number> {
     },
   };
   const input = stdinInput();
+  // Last before the machine, once every option is known to be good: a pseudo-terminal's path is printed.
+  const modemPort = attachModemPort(args['modem-port'], clockHz, whichAreTerminals().stdin ? [0] : []);
   const machine = new Machine({
     cpu,
     ramSize,
@@ -166,6 +171,7 @@ async function boot(args: BootArgs): Promise<number> {
     cmdline: args.image ?? '',
     terminals: whichAreTerminals(),
     semihostingRoot: filesRoot,
+    modem: modemPort?.options,
   });
   machine.on('console', ({ source, stream, bytes }) => {
     if (source === 'uart0' || (source === 'semihosting' && stream === 'stdout')) {
@@ -204,6 +210,7 @@ async function boot(args: BootArgs): Promise<number> {
         outputs: [stdout, stderr],
         input,
         signals,
+        pacer: modemPort?.pacer,
       });
     } catch (error) {
       if (!(error instanceof CpuError || error instanceof MachineError)) throw error;
@@ -250,6 +257,7 @@ async function boot(args: BootArgs): Promise<number> {
     // The signal handlers stay until the process ends: a repeated SIGINT while handset finishes the trace
     // and exits is ignored (a wait for a stuck reader gives up on it instead).
     machine.close();
+    modemPort?.port.close();
   }
 }
 
@@ -338,6 +346,7 @@ export async function main(argv: string[]): Promise<number> {
           .option('save', { type: 'string', describe: 'with --save-at: the snapshot file (docs/snapshot-format.md)' })
           .option('restore', { type: 'string', describe: 'continue from a snapshot file instead of booting an image' })
           .option('semihosting-root', { type: 'string', describe: 'semihosting files are those in host directory DIR (the guest\'s "/") [default: a private in-memory directory]' })
+          .option('modem-port', MODEM_PORT_OPTION)
           .example('$0 boot firmware/hello.elf', 'print a greeting on UART0 and exit 0')
           .example('$0 boot firmware/newlib-demo.elf --save-at 100000 --save demo.snap', 'snapshot at cycle 100000')
           .example('$0 boot --restore demo.snap --stats', 'continue that run from the snapshot')
@@ -361,6 +370,7 @@ export async function main(argv: string[]): Promise<number> {
         .option('state', { type: 'string', describe: 'keep each partition\'s store in DIR/NAME.store (created if missing) [default: in memory]' })
         .option('stats', { type: 'boolean', default: false, describe: 'print per-guest cycles, share, hypercalls, vIRQs and faults on stderr at the end' })
         .option('audio-out', { type: 'string', describe: 'render the ringtones played, on the virtual clock, into a WAV file (mono, 16-bit, 8000 Hz)' })
+        .option('modem-port', MODEM_PORT_OPTION)
         .options(TRACE_OPTIONS)
         .example('$0 run', 'boot work and home; type into the foreground phone')
         .example('$0 run --script demo.json', 'play a scenario on the virtual clock')

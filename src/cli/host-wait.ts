@@ -9,8 +9,8 @@
  * emulation ran, would not interrupt it: for that, a wait also watches Node's signal pipe when
  * src/cli/signals.ts has found it (`watchSignalPipe`): libuv's signal handler writes each signal there
  * and the event loop reads it, so while it holds anything, a handler is waiting to run.
- * Only the CLI's console I/O (src/cli/stdio.ts), src/cli/signals.ts and the key mode of `handset run` on
- * a terminal (`keyMode`, tcgetattr/tcsetattr) use this file.
+ * Only the CLI's console I/O (src/cli/stdio.ts), src/cli/signals.ts, the key mode of `handset run` on
+ * a terminal (`keyMode`, tcgetattr/tcsetattr) and the modem port (src/cli/modem-port.ts) use this file.
  */
 import koffi from 'koffi';
 
@@ -115,6 +115,32 @@ export function writableNow(fd: number): boolean {
 /** Waits until `fd` takes a write (room in a pipe, socket or terminal; or an error to report). */
 export function waitWritable(fd: number): WaitResult {
   return wait(fd, POLLOUT, -1) as WaitResult;
+}
+
+/**
+ * Waits up to `timeoutMs` (-1: no limit) until a read of any of `fds` would not block (the modem port of
+ * src/cli/modem-port.ts, a terminal); 'interrupted' as for the other waits.
+ */
+export function waitReadableAmong(fds: number[], timeoutMs: number): WaitResult | 'timeout' {
+  const c = bind();
+  const timeout = timeoutMs < 0 ? -1 : Math.max(0, Math.round(timeoutMs));
+  if (c === null) {
+    // Without poll(2), as in wait(): a short sleep, after which the caller tries its reads.
+    if (timeout === 0) return 'timeout';
+    Atomics.wait(nap, 0, 0, 1);
+    return fds.length > 0 ? 'ready' : 'timeout';
+  }
+  const all = signalPipe !== undefined && timeout !== 0 ? [...fds, signalPipe] : fds;
+  const set = Buffer.alloc(8 * all.length);
+  all.forEach((fd, k) => {
+    set.writeInt32LE(fd, 8 * k);
+    set.writeInt16LE(POLLIN, 8 * k + 4);
+  });
+  const n = c.poll(set, all.length, timeout);
+  if (n < 0) return koffi.errno() === EINTR ? 'interrupted' : 'ready';
+  if (n === 0) return 'timeout';
+  if (all.length > fds.length && (set.readInt16LE(8 * fds.length + 6) & POLLIN) !== 0) return 'interrupted';
+  return 'ready';
 }
 
 /** Columns of the terminal on `fd`, without creating Node's stdio streams; undefined if not a terminal. */

@@ -34,6 +34,7 @@ import { SIGNAL_EXIT_STATUS, SignalWatch } from './signals.ts';
 import { stderr, stdinInput, stdout, whichAreTerminals } from './stdio.ts';
 import { keyMode, readableNow, waitReadableFor } from './host-wait.ts';
 import { LineEditor } from './terminal-keys.ts';
+import { attachModemPort } from './modem-port.ts';
 import { networkCommand } from './network-commands.ts';
 import { yieldToEventLoop } from './signals.ts';
 
@@ -48,6 +49,7 @@ export interface RunArgs extends TraceArgs {
   state?: string;
   stats: boolean;
   'audio-out'?: string;
+  'modem-port'?: string;
 }
 
 const EXIT_LIMIT = 124;
@@ -117,7 +119,9 @@ export async function runHandset(args: RunArgs): Promise<number> {
   // The modem's two lines are the first two partitions' numbers (a third or fourth partition has no line).
   const modemLines = [config.partitions[0].number, config.partitions[1]?.number ?? DEFAULT_LINES[1]];
   const hypervisor = new Hypervisor({ config, images, stores, input, modemLines });
-  const machine = new Machine({ cpu, ramSize, clockHz, timing, personality: hypervisor, modem: { lines: modemLines } });
+  // --modem-port: the hypervisor's modem service drives UART1 as ever, and UART1's far end is the host's port.
+  const modemPort = attachModemPort(args['modem-port'], clockHz, []);
+  const machine = new Machine({ cpu, ramSize, clockHz, timing, personality: hypervisor, modem: modemPort?.options ?? { lines: modemLines } });
   const screen = new GuestConsoleWriter((bytes) => stdout.write(bytes));
   const news = (text: string) => {
     screen.endLine();
@@ -149,11 +153,11 @@ export async function runHandset(args: RunArgs): Promise<number> {
     if (terminal) {
       status = await finish(await interactive());
     } else if (scenario === undefined) {
-      const end = await runInChunks(machine, { limits: { maxCycles }, outputs, input, signals });
+      const end = await runInChunks(machine, { limits: { maxCycles }, outputs, input, signals, pacer: modemPort?.pacer });
       status = await finish(end);
     } else {
       const result = await playScenario<RunEnd>(machine, scenario, async (until) => {
-        const end = await runInChunks(machine, { limits: { maxCycles: Math.min(until, maxCycles ?? Infinity) }, outputs, signals });
+        const end = await runInChunks(machine, { limits: { maxCycles: Math.min(until, maxCycles ?? Infinity) }, outputs, signals, pacer: modemPort?.pacer });
         const userLimit = end.kind === 'outcome' && end.outcome.kind === 'limit' && maxCycles !== undefined && machine.cycles >= maxCycles;
         return end.kind !== 'outcome' || userLimit ? { other: end } : { outcome: end.outcome };
       });
@@ -185,6 +189,7 @@ export async function runHandset(args: RunArgs): Promise<number> {
         else audioFile?.discard(); // the run never started: no file
       } finally {
         machine.close();
+        modemPort?.port.close();
       }
     }
   }

@@ -26,6 +26,19 @@ export type RunEnd =
   /** Console output or input failed (the reader went away, a full device, stdin too large). */
   | { kind: 'failure'; error: OutputClosed | HostIoError };
 
+/**
+ * Virtual time paced to the host's, and what may wake a machine from outside (with a modem port,
+ * src/cli/modem-port.ts). Host time stays in the CLI: the machine only gets a cycle limit.
+ */
+export interface Pacer {
+  /** The cycle the machine may run to now. */
+  limit(cycles: number): number;
+  /** The machine reached `limit()` at `cycles`: sleeps until the host's time catches up ('interrupted': a signal came). */
+  wait(cycles: number): 'ready' | 'interrupted';
+  /** The machine waits and nothing in it can wake it: waits for something outside that can ('none': nothing can). */
+  waitOutside(): 'ready' | 'interrupted' | 'none';
+}
+
 export interface RunOptions {
   /** The user's limits (--max-insns, --max-cycles). */
   limits: RunLimits;
@@ -38,12 +51,14 @@ export interface RunOptions {
   outputs?: Output[];
   input?: HostInput;
   signals?: SignalWatch;
+  /** With a modem port: virtual time paced to the host's, and a machine that waits woken from outside. */
+  pacer?: Pacer;
   /** For tests. */
   chunkInstructions?: number;
 }
 
 export async function runInChunks(machine: Machine, options: RunOptions): Promise<RunEnd> {
-  const { limits, outputs = [], input, signals } = options;
+  const { limits, outputs = [], input, signals, pacer } = options;
   const chunk = options.chunkInstructions ?? RUN_CHUNK_INSTRUCTIONS;
   const saveAt = options.saveAt;
   let saved = saveAt === undefined;
@@ -62,7 +77,9 @@ export async function runInChunks(machine: Machine, options: RunOptions): Promis
   try {
     for (;;) {
       const maxInsns = Math.min(limits.maxInsns ?? Infinity, machine.instructions + chunk);
-      const maxCycles = saved ? limits.maxCycles : Math.min(limits.maxCycles ?? Infinity, saveAt!);
+      let maxCycles = saved ? limits.maxCycles : Math.min(limits.maxCycles ?? Infinity, saveAt!);
+      const paced = pacer?.limit(machine.cycles);
+      if (paced !== undefined) maxCycles = Math.min(maxCycles ?? Infinity, paced);
       const outcome = machine.run({ maxInsns, maxCycles });
       const failed = failure();
       if (failed !== undefined) return { kind: 'failure', error: failed };
@@ -76,7 +93,9 @@ export async function runInChunks(machine: Machine, options: RunOptions): Promis
           else ended = outcome;
           break;
         case 'waiting':
-          if (input?.interrupted !== true) ended = outcome;
+          // With a pacer, something outside (the modem port) may wake it: wait for that, then run on (a
+          // signal that ends the wait is seen below, back on the event loop).
+          if (input?.interrupted !== true && (pacer === undefined || pacer.waitOutside() === 'none')) ended = outcome;
           break;
         case 'limit': {
           const reached = userLimitReached(machine, limits);
@@ -84,7 +103,7 @@ export async function runInChunks(machine: Machine, options: RunOptions): Promis
           else if (!saved && machine.cycles >= saveAt!) {
             options.save?.();
             saved = true;
-          }
+          } else if (paced !== undefined && machine.cycles >= paced) pacer!.wait(machine.cycles); // a signal: seen below
           break;
         }
       }

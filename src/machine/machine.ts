@@ -23,7 +23,7 @@ import { BareMetal, type BareMetalOptions } from './bare-metal.ts';
 import type { ConsoleInput } from './console-input.ts';
 import { Emitter, type Listener, type MachineEvents } from './events.ts';
 import type { MachineCore, Personality, Trap } from './personality.ts';
-import { ModemLink, type ModemOptions } from './modem-link.ts';
+import { ExternalModemLink, ModemLink, type ExternalModemOptions, type ModemOptions } from './modem-link.ts';
 import { restoreSnapshot, takeSnapshot } from './snapshot.ts';
 import type { Network } from '../modem/network.ts';
 import { Hypervisor } from '../hypervisor/kernel.ts';
@@ -47,8 +47,11 @@ export interface MachineOptions extends BareMetalOptions {
   input?: ConsoleInput;
   /** Who handles traps, interrupts and idle; default BareMetal with the semihosting options above. */
   personality?: Personality;
-  /** The baseband behind UART1 (docs/modem.md): its two lines' numbers, or false for none. Default: on, `+15550100` and `+15550199`. */
-  modem?: ModemOptions | false;
+  /**
+   * The baseband behind UART1 (docs/modem.md): its two lines' numbers, or false for none. Default: on, `+15550100` and `+15550199`.
+   * `{ external: port }`: UART1's far end is `port` (a host serial port, through a front end) instead: no network side, no snapshots.
+   */
+  modem?: ModemOptions | ExternalModemOptions | false;
 }
 
 export type TimingMode = 'fast' | 'cycle';
@@ -94,6 +97,7 @@ export class Machine {
   private readonly events = new Emitter<MachineEvents>();
   private readonly personality: Personality;
   private readonly modem: ModemLink | undefined;
+  private readonly externalModem: ExternalModemLink | undefined;
   private readonly exceptionEntryCycles: number;
   private loaded = false;
   private running = false;
@@ -123,7 +127,9 @@ export class Machine {
     this.mapMemory();
     this.connectTime();
     this.connectUarts();
-    this.modem = options.modem === false ? undefined : new ModemLink(this.board.uarts[1], this.clock, options.modem, this.events);
+    const modem = options.modem;
+    if (modem !== undefined && modem !== false && 'external' in modem) this.externalModem = new ExternalModemLink(this.board.uarts[1], modem.external, this.events);
+    else this.modem = modem === false ? undefined : new ModemLink(this.board.uarts[1], this.clock, modem, this.events);
     this.personality.attach(this.core());
   }
 
@@ -192,6 +198,11 @@ export class Machine {
     return this.modem?.network;
   }
 
+  /** What is behind UART1: the built-in baseband, an external port (MachineOptions.modem `{ external }`), or nothing. */
+  get modemKind(): 'baseband' | 'external' | 'none' {
+    return this.modem !== undefined ? 'baseband' : this.externalModem !== undefined ? 'external' : 'none';
+  }
+
   /** Runs until the firmware exits, a limit is reached, `stop()` is called, or the core waits for input. */
   run(limits: RunLimits = {}): RunOutcome {
     this.requireLoaded();
@@ -243,6 +254,7 @@ export class Machine {
   /** The whole emulation state as bytes (docs/snapshot-format.md). Call between runs. */
   snapshot(): Uint8Array {
     if (this.running) throw new MachineError('snapshot: the machine is running (call it between runs)');
+    this.refuseExternalModem('snapshot');
     return takeSnapshot({
       config: this.config,
       cpu: this.cpu,
@@ -257,6 +269,7 @@ export class Machine {
   /** Replaces the whole emulation state with a snapshot's; a bad snapshot is a SnapshotFileError. */
   restore(bytes: Uint8Array): void {
     if (this.running) throw new MachineError('restore: the machine is running (call it between runs)');
+    this.refuseExternalModem('restore');
     const machine = restoreSnapshot(bytes, {
       config: this.config,
       cpu: this.cpu,
@@ -281,6 +294,11 @@ export class Machine {
   close(): void {
     this.personality.close();
     this.cpu.close();
+  }
+
+  /** An external modem's state is outside the machine: a snapshot could not hold it. */
+  private refuseExternalModem(what: string): void {
+    if (this.externalModem !== undefined) throw new MachineError(`${what}: the modem is an external port, whose state a snapshot cannot hold`);
   }
 
   // ---- the run loop ----
@@ -322,6 +340,7 @@ export class Machine {
     if (this.events.has('slice')) this.events.emit('slice', {});
     this.syncClock();
     this.clock.fireDue();
+    this.externalModem?.poll();
     switch (stop.kind) {
       case 'exception': {
         const status = this.personality.trap(this.trap(stop.intno, stop.pc));
@@ -382,13 +401,16 @@ export class Machine {
 
   /** WFI: sleep until an interrupt is pending (even if masked, as the architecture says). */
   private sleepUntilInterrupt(): boolean {
-    this.pollInput(false);
+    const typed = this.pollInput(false);
+    this.externalModem?.poll();
     if (this.board.gic.irq.level) return true;
     let next = this.clock.nextDeadline();
     const limit = this.limits.maxCycles;
     const cut = limit !== undefined && limit < next;
     if (cut) next = limit;
-    if (next === Infinity) return this.pollInput(true);
+    // With an external modem, never wait for input here: what can wake the core may come from the modem
+    // instead, and a front end waits for either while the run is 'waiting'.
+    if (next === Infinity) return this.externalModem === undefined ? this.pollInput(true) : typed;
     const now = this.cpu.clock.cycles;
     if (next > now) {
       this.cpu.clock.adjust(0, next - now);

@@ -106,7 +106,9 @@ export async function playScenario<E>(
         case 'registration':
         case 'signal': {
           const network = machine.network;
-          if (network === undefined) return fail('the handset has no modem');
+          if (network === undefined) {
+            return fail(machine.modemKind === 'external' ? 'the modem is an external port: its network side is not the handset\'s to drive' : 'the handset has no modem');
+          }
           const index = 'guest' in step && step.guest !== undefined ? hypervisor.partitionNames.indexOf(step.guest) : 0;
           if (index > 1) return fail(`${(step as { guest: string }).guest} has no modem line (the modem's two lines are the first two partitions')`);
           const line = (index + 1) as 1 | 2;
