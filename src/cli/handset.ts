@@ -36,6 +36,7 @@ import { terminalColumns } from './host-wait.ts';
 import { drainOutputs, runInChunks, type RunEnd } from './run-loop.ts';
 import { SIGNAL_EXIT_STATUS, SignalWatch } from './signals.ts';
 import { runHandset, type RunArgs } from './run-command.ts';
+import { serveHandset, type ServeArgs } from '../ui/serve-command.ts';
 import { attachModemPort, MODEM_PORT_OPTION, refuseSnapshotsWithPort } from './modem-port.ts';
 import { ConfigError } from '../hypervisor/config.ts';
 import { HypervisorError } from '../hypervisor/kernel.ts';
@@ -380,14 +381,34 @@ export async function main(argv: string[]): Promise<number> {
       status = await runHandset(args as unknown as RunArgs);
     },
   );
+  const withServe = withRun.command(
+    'serve',
+    'Run the two-phone handset paced to host time and serve it: a web page and a JSON protocol over WebSocket and HTTP (docs/web.md)',
+    (y) =>
+      y
+        .option('config', { type: 'string', describe: 'partition config file (docs/config.md) [default: work and home from guests/]' })
+        .option('host', { type: 'string', describe: 'the address to listen on [default: 127.0.0.1]' })
+        .option('port', { type: 'string', describe: 'the port to listen on, 0 for any free one [default: 8080]' })
+        .option('speed', { type: 'string', describe: 'virtual seconds per host second, 0.01 to 1000 [default: 1]' })
+        .option('state', { type: 'string', describe: 'keep each partition\'s store in DIR/NAME.store (created if missing) [default: in memory]' })
+        .option('timing', { type: 'string', choices: ['fast', 'cycle'], describe: 'fast: 1 cycle per instruction; cycle: per-core cost tables [default: fast]' })
+        .option('cpu', { type: 'string', choices: CPU_MODEL_NAMES, describe: 'CPU core model [default: arm926]' })
+        .option('ram', { type: 'string', describe: 'RAM size: 128M, 192M or 256M [default: 128M]' })
+        .option('clock', { type: 'string', describe: 'core clock in MHz [default per CPU]' })
+        .example('$0 serve', 'open http://127.0.0.1:8080/ in a browser')
+        .example('$0 serve --port 0 --speed 2', 'any free port, virtual time twice as fast as the host\'s'),
+    async (args) => {
+      status = await serveHandset(args as unknown as ServeArgs);
+    },
+  );
   await registerTraceCommands(
-    withRun,
+    withServe,
     (s) => {
       status = s;
     },
     (text) => stdout.writeText(text),
   )
-    .demandCommand(1, 'name a command: handset boot IMAGE, handset run, or handset trace show|diff|import-qemu')
+    .demandCommand(1, 'name a command: handset boot IMAGE, handset run, handset serve, or handset trace show|diff|import-qemu')
     .epilogue('Each option is given at most once; a value that starts with "-" is written --option=VALUE.')
     // Before yargs validates and before any handler: one rule for repeated, valueless and empty options.
     .middleware(((parsed: Record<string, unknown>, y: { getOptions(): OptionTable }) => checkArguments(argv, parsed, y.getOptions())) as never, true)

@@ -1,0 +1,65 @@
+// `handset serve` through the real CLI (dist/handset.js): it prints its address once it listens, serves the
+// page and the protocol, and ends on SIGINT (130) or SIGTERM (143); bad options and a port in use are one
+// line on stderr, exit 2.
+import t from 'tap';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { createServer } from 'node:net';
+
+/** Starts `handset serve ARGS`; resolves with the process and the address it printed. */
+async function start(args: string[]): Promise<{ child: ChildProcess; url: string }> {
+  const child = spawn(process.execPath, ['dist/handset.js', 'serve', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  const url = await new Promise<string>((resolve, reject) => {
+    child.stdout!.on('data', (d: Buffer) => {
+      out += d.toString();
+      const m = /^handset: serving the two-phone handset at (http:\/\/\S+\/) \(Ctrl-C stops it\)$/m.exec(out);
+      if (m !== null) resolve(m[1]!);
+    });
+    child.once('exit', (code) => reject(new Error(`handset serve exited (${code}) before it listened: ${out}`)));
+  });
+  return { child, url };
+}
+
+t.test('handset serve: prints its address, serves, ends on a signal', async (t) => {
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    const { child, url } = await start(['--port', '0', '--speed', '2']);
+    t.match(url, /^http:\/\/127\.0\.0\.1:\d+\/$/);
+    const page = await fetch(url);
+    t.equal(page.status, 200);
+    t.match(await page.text(), /<title>handset<\/title>/);
+    t.equal((await fetch(`${url}app.js`)).status, 200);
+    const status = (await (await fetch(`${url}api/status`)).json()) as { run: string; speed: number; partitions: { name: string }[] };
+    t.match(status, { type: 'status', run: 'running', speed: 2 });
+    t.same(status.partitions.map((p) => p.name), ['work', 'home']);
+    const ended = once(child, 'exit');
+    child.kill(signal);
+    const [code] = (await ended) as [number];
+    t.equal(code, signal === 'SIGINT' ? 130 : 143, `${signal}: ${code}`);
+  }
+});
+
+t.test('handset serve: bad options and a port in use are one line, exit 2', async (t) => {
+  const serve = (args: string[]) => spawnSync(process.execPath, ['dist/handset.js', 'serve', ...args], { encoding: 'utf8', timeout: 60_000 });
+  const cases: [string[], RegExp][] = [
+    [['--port', '65536'], /^handset: --port 65536: expected a port number 0-65535/],
+    [['--port', 'http'], /^handset: --port http: expected a port number/],
+    [['--speed', '0'], /^handset: --speed 0: expected virtual seconds per host second, 0\.01 to 1000/],
+    [['--speed', 'fast'], /^handset: --speed fast:/],
+    [['--config', '/nonexistent.json'], /^handset: cannot read config \/nonexistent\.json/],
+    [['--port', '0', '--port', '1'], /^handset: --port given twice/],
+  ];
+  for (const [args, message] of cases) {
+    const r = serve(args);
+    t.equal(r.status, 2, args.join(' '));
+    t.match(r.stderr, message);
+    t.equal(r.stderr.split('\n').length, 2, 'one line');
+  }
+  const busy = createServer();
+  await new Promise<void>((resolve) => busy.listen(0, '127.0.0.1', resolve));
+  t.teardown(() => busy.close());
+  const port = (busy.address() as { port: number }).port;
+  const r = serve(['--port', String(port)]);
+  t.equal(r.status, 2);
+  t.equal(r.stderr, `handset: cannot listen on 127.0.0.1 port ${port}: the address is in use (another server? try another --port, or --port 0 for any free one)\n`);
+});
