@@ -19,7 +19,7 @@
  *   firmware is slow to read.
  * - End of file, a hang-up (EIO on a pseudo-terminal's master once its other side has closed), or a failed
  *   read or write: `onClosed` is told once (the CLI says it in one line) and the modem is gone for the rest
- *   of the run: UART1's bytes are dropped, nothing more arrives.
+ *   of the run: UART1's bytes are dropped, nothing more arrives, and pacing stops.
  */
 import { closeSync, constants, openSync, readSync, statSync, writeSync } from 'node:fs';
 import { isatty } from 'node:tty';
@@ -68,7 +68,7 @@ export function attachModemPort(spec: string | undefined, hz: number, alsoWake: 
     stdout.flush();
     stderr.write(Buffer.from(`handset: modem port ${port.path} ${why}: the run goes on without a modem (UART1's bytes are dropped)\n`));
   };
-  return { port, options: { external: port }, pacer: new HostPacer(hz, () => [...port.waitFds(), ...alsoWake]) };
+  return { port, options: { external: port }, pacer: new HostPacer(hz, port, alsoWake) };
 }
 
 /** Bytes for the port kept while it does not take them (more are dropped). */
@@ -187,21 +187,18 @@ export class HostModemPort implements ModemPort {
   private outLength = 0;
   private gone: string | undefined;
 
-  private constructor(
+  /** Takes over `fd` (open, non-blocking); use `HostModemPort.open`. */
+  constructor(
     /** The far end's path: PATH, or the pseudo-terminal's slave path. */
     readonly path: string,
     private readonly fd: number,
+    /** A pseudo-terminal's master: EIO is the other side's hang-up. */
     private readonly pty: boolean,
   ) {}
 
   /** Opens `--modem-port SPEC` (a path, or `pty`); every problem is a one-line UsageError. */
   static open(spec: string): HostModemPort {
     return spec === 'pty' ? openPty() : openPath(spec);
-  }
-
-  /** @internal */
-  static adopt(path: string, fd: number, pty: boolean): HostModemPort {
-    return new HostModemPort(path, fd, pty);
   }
 
   /** Whether the port is still there. */
@@ -326,7 +323,7 @@ function openPty(): HostModemPort {
     closeSync(fd);
     fail(`cannot set it to raw mode: ${problem}`);
   }
-  return HostModemPort.adopt(name.toString('latin1', 0, name.indexOf(0)), fd, true);
+  return new HostModemPort(name.toString('latin1', 0, name.indexOf(0)), fd, true);
 }
 
 function openPath(path: string): HostModemPort {
@@ -362,7 +359,7 @@ function openPath(path: string): HostModemPort {
       fail(`cannot set it up as a serial line (raw 115200 8N1): ${problem}`);
     }
   }
-  return HostModemPort.adopt(path, fd, false);
+  return new HostModemPort(path, fd, false);
 }
 
 function connectSocket(path: string, fail: (what: string) => never): number {
@@ -384,9 +381,11 @@ function connectSocket(path: string, fail: (what: string) => never): number {
 }
 
 /**
- * Virtual time paced to the host's while a modem port is attached (never more than PACE_AHEAD_S ahead): a
- * real modem answers in host time, and firmware and guests time their commands out in virtual time. Host
- * time enters here, in the CLI, and only as the cycle the machine may run to.
+ * Virtual time paced to the host's while a modem port is open (never more than PACE_AHEAD_S ahead): a real
+ * modem answers in host time, and firmware and guests time their commands out in virtual time. A core that
+ * sleeps with nothing else to wake it sleeps on in step with the host's clock, the port looked at every
+ * PACE_AHEAD_S. Once the port is gone, the run is as without a modem: unpaced, and a core that nothing can
+ * wake ends it. Host time enters here, in the CLI, and only as the cycle the machine may run to.
  */
 export class HostPacer implements Pacer {
   private started: bigint | undefined;
@@ -394,11 +393,13 @@ export class HostPacer implements Pacer {
 
   constructor(
     private readonly hz: number,
-    /** What may wake a machine that waits (`waitOutside`): the port's descriptor while it is open, a terminal's. */
-    private readonly fds: () => number[],
+    private readonly port: HostModemPort,
+    /** Besides the port, what may wake a machine that waits (`waitOutside`): a terminal on stdin. */
+    private readonly alsoWake: number[],
   ) {}
 
   limit(cycles: number): number {
+    if (!this.port.open) return Infinity;
     return Math.ceil(this.hostCycles(cycles) + this.hz * PACE_AHEAD_S);
   }
 
@@ -410,7 +411,7 @@ export class HostPacer implements Pacer {
   }
 
   waitOutside(): 'ready' | 'interrupted' | 'none' {
-    const fds = this.fds();
+    const fds = [...this.port.waitFds(), ...this.alsoWake];
     if (fds.length === 0) return 'none';
     return waitReadableAmong(fds, -1) === 'interrupted' ? 'interrupted' : 'ready';
   }

@@ -31,7 +31,7 @@ export type RunEnd =
  * src/cli/modem-port.ts). Host time stays in the CLI: the machine only gets a cycle limit.
  */
 export interface Pacer {
-  /** The cycle the machine may run to now. */
+  /** The cycle the machine may run to now (Infinity: no pacing). */
   limit(cycles: number): number;
   /** The machine reached `limit()` at `cycles`: sleeps until the host's time catches up ('interrupted': a signal came). */
   wait(cycles: number): 'ready' | 'interrupted';
@@ -78,8 +78,8 @@ export async function runInChunks(machine: Machine, options: RunOptions): Promis
     for (;;) {
       const maxInsns = Math.min(limits.maxInsns ?? Infinity, machine.instructions + chunk);
       let maxCycles = saved ? limits.maxCycles : Math.min(limits.maxCycles ?? Infinity, saveAt!);
-      const paced = pacer?.limit(machine.cycles);
-      if (paced !== undefined) maxCycles = Math.min(maxCycles ?? Infinity, paced);
+      const paced = pacer?.limit(machine.cycles) ?? Infinity;
+      if (paced < (maxCycles ?? Infinity)) maxCycles = paced;
       const outcome = machine.run({ maxInsns, maxCycles });
       const failed = failure();
       if (failed !== undefined) return { kind: 'failure', error: failed };
@@ -103,7 +103,7 @@ export async function runInChunks(machine: Machine, options: RunOptions): Promis
           else if (!saved && machine.cycles >= saveAt!) {
             options.save?.();
             saved = true;
-          } else if (paced !== undefined && machine.cycles >= paced) pacer!.wait(machine.cycles); // a signal: seen below
+          } else if (machine.cycles >= paced) pacer!.wait(machine.cycles); // a signal: seen below
           break;
         }
       }
