@@ -11,6 +11,7 @@ import type { ConsoleInput } from '../machine/console-input.ts';
 import { loadImage } from '../loader/image.ts';
 import type { LoadedImage } from '../loader/types.ts';
 import { CPU_MODELS, Machine, type CpuModelName, type TimingMode } from '../machine/machine.ts';
+import type { ExternalModemOptions } from '../machine/modem-link.ts';
 import { defaultConfig, parseConfig, type HypervisorConfig } from '../hypervisor/config.ts';
 import { Hypervisor } from '../hypervisor/kernel.ts';
 import { fileStore, memoryStore, type PartitionStore } from '../hypervisor/storage.ts';
@@ -104,10 +105,20 @@ export function modemLines(config: HypervisorConfig): string[] {
   return [config.partitions[0].number, config.partitions[1]?.number ?? DEFAULT_LINES[1]];
 }
 
-/** The Machine with the Hypervisor personality and the baseband (not booted yet: call `machine.boot()`). */
-export function buildHandset(plan: HandsetPlan, images: readonly LoadedImage[], stores: readonly PartitionStore[], input?: ConsoleInput): { machine: Machine; hypervisor: Hypervisor } {
+/**
+ * The Machine with the Hypervisor personality and the baseband on the first two partitions' lines, or with
+ * `modem` (--modem-port) as UART1's far end instead; `input`: stdin for the foreground guest, a line at a
+ * time. Not booted yet: call `machine.boot()`.
+ */
+export function buildHandset(
+  plan: HandsetPlan,
+  images: readonly LoadedImage[],
+  stores: readonly PartitionStore[],
+  options: { input?: ConsoleInput; modem?: ExternalModemOptions } = {},
+): { machine: Machine; hypervisor: Hypervisor } {
   const lines = modemLines(plan.config);
-  const hypervisor = new Hypervisor({ config: plan.config, images, stores, input, modemLines: lines });
-  const machine = new Machine({ cpu: plan.cpu, ramSize: plan.ramSize, clockHz: plan.clockHz, timing: plan.timing, personality: hypervisor, modem: { lines } });
+  // The hypervisor's modem service drives UART1 either way; with an external modem its far end is the host's port.
+  const hypervisor = new Hypervisor({ config: plan.config, images, stores, input: options.input, modemLines: lines });
+  const machine = new Machine({ cpu: plan.cpu, ramSize: plan.ramSize, clockHz: plan.clockHz, timing: plan.timing, personality: hypervisor, modem: options.modem ?? { lines } });
   return { machine, hypervisor };
 }

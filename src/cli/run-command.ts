@@ -12,22 +12,17 @@
  * the far end, an SMS: src/cli/network-commands.ts) (src/cli/terminal-keys.ts); virtual time is paced to
  * host time.
  */
-import { existsSync, readSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { loadImage } from '../loader/image.ts';
-import { CPU_MODELS, Machine, type CpuModelName, type RunOutcome, type TimingMode } from '../machine/machine.ts';
+import { readSync } from 'node:fs';
+import type { RunOutcome } from '../machine/machine.ts';
 import { parseScenario } from '../machine/scenario.ts';
 import { playScenario } from '../machine/scenario-player.ts';
 import { AudioError, MAX_AUDIO_SECONDS, RingtoneRenderer } from '../hypervisor/audio.ts';
-import { configHash, defaultConfig, parseConfig, ringtoneTable, type HypervisorConfig } from '../hypervisor/config.ts';
-import { Hypervisor } from '../hypervisor/kernel.ts';
-import { DEFAULT_LINES } from '../modem/baseband.ts';
-import { fileStore, memoryStore } from '../hypervisor/storage.ts';
-import { OutputFile, readRegularFile } from '../trace/files.ts';
+import { configHash, ringtoneTable } from '../hypervisor/config.ts';
+import { OutputFile } from '../trace/files.ts';
 import { Recorder } from '../trace/recorder.ts';
 import { GuestConsoleWriter } from './guest-output.ts';
-import { parseClockMhz, parseCount, parseRamSize, traceOptions, UsageError, type TraceArgs } from './options.ts';
+import { parseCount, traceOptions, UsageError, type TraceArgs } from './options.ts';
+import { buildHandset, handsetPlan, partitionImages, partitionStores, readText, storePath } from './handset-machine.ts';
 import { refuseOutputOverInput } from './output-file.ts';
 import { drainOutputs, runInChunks, type RunEnd } from './run-loop.ts';
 import { SIGNAL_EXIT_STATUS, SignalWatch } from './signals.ts';
@@ -56,48 +51,14 @@ const EXIT_LIMIT = 124;
 /** On a terminal, virtual time runs at most this far ahead of host time (seconds). */
 const PACE_AHEAD_S = 0.05;
 const EXIT_FAILED = 1;
-const MIB = 1 << 20;
-
-/** The directory the built guests are in: guests/ of the handset package this file belongs to. */
-export function guestsDirectory(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  while (!existsSync(join(dir, 'package.json'))) {
-    const up = dirname(dir);
-    if (up === dir) throw new UsageError('cannot find the handset package (its guests/ directory): give --config FILE');
-    dir = up;
-  }
-  return join(dir, 'guests');
-}
-
-function readText(what: string, path: string): string {
-  const bytes = readRegularFile(path, (problem) => {
-    throw new UsageError(`cannot read ${what} ${path}: ${problem}`);
-  });
-  return Buffer.from(bytes).toString('utf8');
-}
-
-function loadConfig(args: RunArgs, boardRamMiB: number): HypervisorConfig {
-  if (args.config === undefined) return defaultConfig({ guestsDir: guestsDirectory(), boardRamMiB });
-  return parseConfig(readText('config', args.config), { baseDir: dirname(resolve(args.config)), boardRamMiB, source: args.config });
-}
 
 export async function runHandset(args: RunArgs): Promise<number> {
-  const cpu = (args.cpu ?? 'arm926') as CpuModelName;
-  const ramSize = parseRamSize(args.ram ?? '128M');
-  const clockHz = args.clock !== undefined ? parseClockMhz(args.clock) : CPU_MODELS[cpu].defaultMhz * 1_000_000;
-  const timing = (args.timing ?? 'fast') as TimingMode;
+  const plan = handsetPlan(args);
+  const { cpu, ramSize, clockHz, timing, config } = plan;
   const maxCycles = args['max-cycles'] !== undefined ? parseCount('--max-cycles', args['max-cycles']) : undefined;
-  const config = loadConfig(args, ramSize / MIB);
   const names = config.partitions.map((p) => p.name);
   const scenario = args.script === undefined ? undefined : parseScenario(readText('scenario', args.script), { guests: names, source: args.script });
-  const images = config.partitions.map((p) => {
-    try {
-      return loadImage(p.image, {}, { ramBase: 0, ramSize: p.ramMiB * MIB, mmio: [] });
-    } catch (e) {
-      if (e instanceof Error) throw new UsageError(`partition ${p.name}: ${e.message}`);
-      throw e;
-    }
-  });
+  const images = partitionImages(config);
   const traceWindow = traceOptions(args);
   const audioOut = args['audio-out'];
   if (audioOut !== undefined && maxCycles !== undefined && maxCycles > MAX_AUDIO_SECONDS * clockHz) {
@@ -110,18 +71,15 @@ export async function runHandset(args: RunArgs): Promise<number> {
       { what: '--config', path: args.config },
       { what: '--script', path: args.script },
       ...config.partitions.map((p) => ({ what: `partition ${p.name}'s image`, path: p.image })),
-      ...config.partitions.map((p) => ({ what: `partition ${p.name}'s store`, path: args.state === undefined ? undefined : join(args.state, `${p.name}.store`) })),
+      ...config.partitions.map((p) => ({ what: `partition ${p.name}'s store`, path: storePath(args.state, p.name) })),
     ],
   );
-  const stores = config.partitions.map((p) => (args.state !== undefined ? fileStore(args.state, p.name, p.storeKiB * 1024) : memoryStore(p.storeKiB * 1024)));
+  const stores = partitionStores(config, args.state);
   const terminal = scenario === undefined && whichAreTerminals().stdin;
   const input = scenario === undefined && !terminal ? stdinInput() : undefined;
-  // The modem's two lines are the first two partitions' numbers (a third or fourth partition has no line).
-  const modemLines = [config.partitions[0].number, config.partitions[1]?.number ?? DEFAULT_LINES[1]];
-  const hypervisor = new Hypervisor({ config, images, stores, input, modemLines });
   // --modem-port: the hypervisor's modem service drives UART1 as ever, and UART1's far end is the host's port.
   const modemPort = attachModemPort(args['modem-port'], clockHz, []);
-  const machine = new Machine({ cpu, ramSize, clockHz, timing, personality: hypervisor, modem: modemPort?.options ?? { lines: modemLines } });
+  const { machine, hypervisor } = buildHandset(plan, images, stores, { input, modem: modemPort?.options });
   const screen = new GuestConsoleWriter((bytes) => stdout.write(bytes));
   const news = (text: string) => {
     screen.endLine();
