@@ -175,7 +175,8 @@ function receive(m: ServerMessage): void {
 function hello(m: HelloMessage): void {
   state.hello = m;
   state.screens = new Map(Object.entries(m.screens));
-  state.unseen = new Map(m.partitions.map((p) => [p.name, 0]));
+  // What a page that just connected has not seen: a background phone that rings.
+  state.unseen = new Map(m.partitions.map((p) => [p.name, p.name !== m.status.foreground && m.ringing[p.name] !== null ? 1 : 0]));
   state.calls = m.calls;
   state.radio = m.radio;
   state.status = m.status;
@@ -383,6 +384,7 @@ function renderSnapshots(): void {
   const select = $<HTMLSelectElement>('snapshots');
   const chosen = select.value;
   select.replaceChildren(...state.snapshots.map((s) => new Option(`${s.name} (${(s.cycle / (state.hello?.clockHz ?? 1)).toFixed(1)} s)`, s.name)));
+  if (state.snapshots.length === 0) select.add(new Option('no snapshots yet', ''));
   if (state.snapshots.some((s) => s.name === chosen)) select.value = chosen;
   else if (state.snapshots.length > 0) select.value = state.snapshots[state.snapshots.length - 1]!.name;
   $<HTMLButtonElement>('restore').disabled = state.snapshots.length === 0;
