@@ -90,6 +90,7 @@ const COMMANDS: { command: string[]; base: string[]; options: Record<string, str
       save: join(dir, 'x.snap'),
       restore: join(dir, 'x.snap'),
       'semihosting-root': dir,
+      'modem-port': 'pty',
     },
   },
   { command: ['trace', 'show'], base: [TRACE], options: { from: '1', count: '1', json: undefined, vm: 'work' } },
@@ -294,7 +295,7 @@ t.test('smaller cases: clear one-line messages', async (t) => {
     [['boot', '--restore', join(dir, 'none.snap'), '--load-addr', '0x8000'], 'handset: --load-addr is for an image, not --restore'],
     [['boot', '--restore', join(dir, 'none.snap'), '--entry', '0x8000'], 'handset: --entry is for an image, not --restore'],
     [['boot', HELLO, '--cpu', 'z80'], /Invalid values: Argument: cpu, Given: "z80"/],
-    [[], 'handset: name a command: handset boot IMAGE, handset run, or handset trace show|diff|import-qemu (see handset --help)\n'],
+    [[], 'handset: name a command: handset boot IMAGE, handset run, handset serve, or handset trace show|diff|import-qemu (see handset --help)\n'],
     [['trace'], 'handset: name a trace command: show, diff or import-qemu (see handset --help)\n'],
   ];
   const runs = await handsetAll(cases.map(([args]) => args));
