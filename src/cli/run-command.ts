@@ -184,7 +184,7 @@ export async function runHandset(args: RunArgs): Promise<number> {
       echo: (bytes, network) => {
         if (network) stdout.write(bytes);
         else screen.add(hypervisor.foreground, bytes);
-        stdout.flush();
+        stdout.flush(); // typed keys show at once (a signal may leave them buffered: settleOutput retries)
       },
       line: (bytes) => hypervisor.typeInto(hypervisor.foreground, bytes),
       button: () => hypervisor.pressButton(),
@@ -207,8 +207,22 @@ export async function runHandset(args: RunArgs): Promise<number> {
     const startCycles = machine.cycles;
     const keys = Buffer.alloc(256);
     let keysOpen = true;
+    // Between runs, output written here must not wait on a terminal that does not read while a signal
+    // waits to be handled (Output.flush would retry forever): with these hooks a wait a signal interrupts
+    // leaves the bytes buffered, and settleOutput() retries from the event loop.
+    const quiet = { failed: () => {}, interrupted: () => {} };
+    const settleOutput = async (): Promise<boolean> => {
+      for (const o of outputs) {
+        while (!o.retry()) {
+          await yieldToEventLoop();
+          if (signals.received !== undefined) return false;
+        }
+      }
+      return true;
+    };
     try {
       for (;;) {
+        for (const o of outputs) o.attach(quiet); // runInChunks attaches its own hooks, and detaches them
         while (keysOpen && readableNow(0)) {
           let n = 0;
           try {
@@ -219,9 +233,9 @@ export async function runHandset(args: RunArgs): Promise<number> {
           if (n === 0) keysOpen = false; // end of input (^D at a line start is not sent: key mode)
           else editor.feed(keys.subarray(0, n));
         }
+        if (!(await settleOutput())) return { kind: 'signal', signal: signals.received! };
         const hostCycles = startCycles + (Number(process.hrtime.bigint() - started) / 1e9) * hz;
         if (machine.cycles >= hostCycles) {
-          stdout.flush();
           waitReadableFor(keysOpen ? 0 : -1, Math.min(50, ((machine.cycles - hostCycles) / hz) * 1000 + 1));
           await yieldToEventLoop();
           if (signals.received !== undefined) return { kind: 'signal', signal: signals.received };
@@ -235,6 +249,7 @@ export async function runHandset(args: RunArgs): Promise<number> {
         return end;
       }
     } finally {
+      for (const o of outputs) o.attach(undefined);
       restore?.();
     }
   }
