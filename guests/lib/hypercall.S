@@ -36,6 +36,7 @@
     HYPERCALL hc_audio,             16
     HYPERCALL hc_modem_write,       17
     HYPERCALL hc_modem_read,        18
+    HYPERCALL hc_policy_check,      19
 
 /* EXIT and REBOOT do not return; should one ever come back, wait forever rather than run on. */
 .macro NORETURN_HYPERCALL name, number

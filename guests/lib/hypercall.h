@@ -31,12 +31,14 @@
 #define HC_AUDIO             16
 #define HC_MODEM_WRITE       17
 #define HC_MODEM_READ        18
+#define HC_POLICY_CHECK      19
 
 /* Error codes (negative results), §4.2. */
 #define HC_ENOSYS (-1)
 #define HC_EINVAL (-2)
 #define HC_EFAULT (-3)
 #define HC_ENOSPC (-4)
+#define HC_EPERM  (-5)   /* POLICY_CHECK: the management policy refuses */
 
 /* Largest transfers of one call (the rest is for the next call). */
 #define HC_CONSOLE_CHUNK 1024u
@@ -49,6 +51,17 @@
 #define VIRQ_CONSOLE    (1u << 1)
 #define VIRQ_FOREGROUND (1u << 2)
 #define VIRQ_MODEM      (1u << 3)   /* the virtual modem has output (MODEM_READ) */
+#define VIRQ_POLICY     (1u << 4)   /* the management policy or lock changed (policy_flags, policy_seq) */
+
+/* POLICY_CHECK kinds: may I start app NAME, may I send an SMS, these are my apps ("a\nb\nc"). */
+#define POLICY_APP  1
+#define POLICY_SMS  2
+#define POLICY_APPS 3
+
+/* policy_flags bits (vCPU page). */
+#define POLICY_LOCKED       (1u << 0)
+#define POLICY_SMS_BLOCKED  (1u << 1)
+#define POLICY_APPS_LIMITED (1u << 2)
 
 /* fault_kind (and r0 of the fault handler), §3 / §6. */
 #define FAULT_UNDEFINED     1
@@ -86,7 +99,9 @@ struct vcpu {
     volatile uint32_t store_size;    /* 0x01c hv    store capacity in bytes */
     char name[16];                   /* 0x020 hv    NUL-terminated */
     char number[32];                 /* 0x030 hv    NUL-terminated */
-    uint32_t reserved0[12];          /* 0x050 */
+    volatile uint32_t policy_flags;  /* 0x050 hv    POLICY_* bits (management) */
+    volatile uint32_t policy_seq;    /* 0x054 hv    policy changes so far */
+    uint32_t reserved0[10];          /* 0x058 */
     struct vcpu_ctx upcall_ctx;      /* 0x080 both */
     uint32_t reserved1[15];          /* 0x0c4 */
     struct vcpu_ctx fault_ctx;       /* 0x100 both */
@@ -116,6 +131,8 @@ _Static_assert(offsetof(struct vcpu, foreground) == 0x018, "vcpu.foreground");
 _Static_assert(offsetof(struct vcpu, store_size) == 0x01c, "vcpu.store_size");
 _Static_assert(offsetof(struct vcpu, name) == 0x020, "vcpu.name");
 _Static_assert(offsetof(struct vcpu, number) == 0x030, "vcpu.number");
+_Static_assert(offsetof(struct vcpu, policy_flags) == 0x050, "vcpu.policy_flags");
+_Static_assert(offsetof(struct vcpu, policy_seq) == 0x054, "vcpu.policy_seq");
 _Static_assert(offsetof(struct vcpu, upcall_ctx) == 0x080, "vcpu.upcall_ctx");
 _Static_assert(offsetof(struct vcpu, fault_ctx) == 0x100, "vcpu.fault_ctx");
 _Static_assert(offsetof(struct vcpu, fault_kind) == 0x144, "vcpu.fault_kind");
@@ -144,6 +161,8 @@ int32_t hc_audio(uint32_t op);
 /* The partition's virtual modem channel (AT commands): HC_ENOSYS when the handset has no modem for it. */
 int32_t hc_modem_write(const void *buf, uint32_t len);   /* bytes taken: min(len, 256) */
 int32_t hc_modem_read(void *buf, uint32_t max);          /* bytes copied, 0 = none now */
+/* The management policy: 0 allowed, HC_EPERM refused (always 0 for a partition that is not managed). */
+int32_t hc_policy_check(uint32_t kind, const void *buf, uint32_t len);
 
 /* Any call with any arguments (the attack guest's raw access): r0-r3 = a0-a3, r7 = num. */
 int32_t hc_raw(uint32_t a0, uint32_t a1, uint32_t a2, uint32_t a3, uint32_t num);

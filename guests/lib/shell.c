@@ -2,8 +2,14 @@
  * The phone shell shared by the work and home guests (the profile in work/ or home/ gives the apps).
  *
  * Boot: upcall entry and fault handler (each on its own 4 KiB stack), a 1 s periodic virtual timer (the
- * heartbeat), the banner "handset <name> phone <number> ready", the phone's modem set-up (phone_init,
- * silent), the prompt "<name>> ", VIRQ_UNMASK.
+ * heartbeat), the installed apps reported to the hypervisor (POLICY_CHECK kind 3, silent), the banner
+ * "handset <name> phone <number> ready", "[locked]" if management has locked the partition, the phone's
+ * modem set-up (phone_init, silent), the prompt "<name>> ", VIRQ_UNMASK.
+ *
+ * The management policy (docs/hypercalls.md, POLICY_CHECK): `run APP` of an installed app asks first and
+ * prints "app blocked by policy: APP" when refused; `sms` asks and prints "sms blocked by policy". On
+ * VIRQ_POLICY the shell prints what changed since it last looked (policy_flags, policy_seq in the vCPU
+ * page): "[locked]" or "[unlocked]", and "[policy updated]" after a new policy.
  *
  * Task loop: take the vIRQ bits the upcall handler recorded (events_take: WAIT when there is nothing to
  * do), count heartbeats, report foreground changes, hand the bits to the phone (phone.c reads the modem on
@@ -35,6 +41,8 @@
 static char name[16];
 static char number[32];
 static uint32_t heartbeats;
+/* policy_flags and policy_seq as last shown (VIRQ_POLICY news is what changed since). */
+static uint32_t policy_flags_seen, policy_seq_seen;
 
 /* Console input not yet assembled into lines, and the line being assembled. */
 static char inbuf[256];
@@ -158,7 +166,10 @@ static void cmd_run(const struct command *cmd, char *args)
     }
     for (unsigned i = 0; i < guest_profile.n_apps; i++) {
         if (strcmp(app, guest_profile.apps[i].name) == 0) {
-            guest_profile.apps[i].run();
+            if (hc_policy_check(POLICY_APP, app, strlen(app)) < 0)
+                gprintf("app blocked by policy: %s\n", app);
+            else
+                guest_profile.apps[i].run();
             return;
         }
     }
@@ -286,6 +297,10 @@ static void cmd_sms(const struct command *cmd, char *args)
     char *text = rest(args);
     if (!num || !*text) {
         usage(cmd);
+        return;
+    }
+    if (hc_policy_check(POLICY_SMS, 0, 0) < 0) {
+        console_puts("sms blocked by policy");
         return;
     }
     phone_sms(num, text);
@@ -427,6 +442,39 @@ static void shell_input(void)
     }
 }
 
+/* ---- the management policy ---- */
+
+/* Tells the hypervisor the installed apps (POLICY_CHECK kind 3: the names, one per line). */
+static void report_apps(void)
+{
+    static char list[HC_CONSOLE_CHUNK];
+    size_t len = 0;
+    for (unsigned i = 0; i < guest_profile.n_apps; i++) {
+        size_t n = strlen(guest_profile.apps[i].name);
+        if (len + (len != 0) + n > sizeof list)
+            break;
+        if (len)
+            list[len++] = '\n';
+        memcpy(list + len, guest_profile.apps[i].name, n);
+        len += n;
+    }
+    int32_t r = hc_policy_check(POLICY_APPS, list, len);
+    if (r < 0)
+        gprintf("boot: POLICY_CHECK error %d\n", (int)r);
+}
+
+/* VIRQ_POLICY: what changed since it was last shown. */
+static void policy_news(void)
+{
+    uint32_t flags = VCPU->policy_flags, seq = VCPU->policy_seq;
+    if ((flags ^ policy_flags_seen) & POLICY_LOCKED)
+        shell_notify("[%s]", flags & POLICY_LOCKED ? "locked" : "unlocked");
+    if (seq != policy_seq_seen)
+        shell_notify("[policy updated]");
+    policy_flags_seen = flags;
+    policy_seq_seen = seq;
+}
+
 /* ---- task loop ---- */
 
 static void handle_events(uint32_t ev)
@@ -437,6 +485,8 @@ static void handle_events(uint32_t ev)
         console_ready = 1;
     if (ev & VIRQ_FOREGROUND)
         shell_notify("[%s]", VCPU->foreground ? "foreground" : "background");
+    if (ev & VIRQ_POLICY)
+        policy_news();
     phone_events(ev);
     if (awaiting && !phone_busy()) {
         awaiting = 0;
@@ -490,7 +540,13 @@ int guest_main(const struct vcpu *vcpu)
     if (r < 0)
         gprintf("boot: TIMER_SET error %d\n", (int)r);
 
+    report_apps();
+    policy_flags_seen = VCPU->policy_flags;
+    policy_seq_seen = VCPU->policy_seq;
+
     gprintf("handset %s phone %s ready\n", name, number);
+    if (policy_flags_seen & POLICY_LOCKED)
+        console_puts("[locked]");
     phone_init();
     prompt();
     hc_virq_unmask();

@@ -45,6 +45,11 @@ export interface HypervisorConfig {
    * absent when it defines none. ringtoneTable() gives every ringtone a partition can name.
    */
   ringtones?: Record<string, RingtoneStep[]>;
+  /**
+   * The partition the management service (src/hypervisor/management.ts) manages, or null for none. Absent:
+   * the partition named `work` if there is one, else none (managedPartition() resolves it).
+   */
+  managed?: string | null;
 }
 
 /** One step of a ringtone: a sine tone of `hz` (0: silence) for `ms` milliseconds. A ringtone loops its steps. */
@@ -96,7 +101,7 @@ export const MAX_PARTITIONS = 4;
 export const HYPERVISOR_RAM_MIB = 1;
 
 const PARTITION_FIELDS = ['name', 'image', 'ramMiB', 'priority', 'weight', 'number', 'ringtone', 'storeKiB'] as const;
-const TOP_FIELDS = ['partitions', 'sliceMicros', 'foreground', 'ringtones'] as const;
+const TOP_FIELDS = ['partitions', 'sliceMicros', 'foreground', 'ringtones', 'managed'] as const;
 const STEP_FIELDS = ['hz', 'ms'] as const;
 
 /** A partition name (also checked in trace headers). */
@@ -188,7 +193,21 @@ export function parseConfig(
       throw fail(`partitions[${i}].ringtone`, `"${p.ringtone}" is not a ringtone (expected one of ${Object.keys(known).join(', ')})`);
     }
   });
-  return ringtones === undefined ? { partitions, sliceMicros, foreground } : { partitions, sliceMicros, foreground, ringtones };
+  const config: HypervisorConfig = ringtones === undefined ? { partitions, sliceMicros, foreground } : { partitions, sliceMicros, foreground, ringtones };
+  if (top.managed !== undefined) {
+    const names = partitions.map((p) => p.name);
+    if (top.managed !== null && (typeof top.managed !== 'string' || !names.includes(top.managed))) {
+      throw fail('managed', `expected the name of a partition (one of ${names.join(', ')}) or null for none, got ${describeJsonValue(top.managed)}`);
+    }
+    config.managed = top.managed;
+  }
+  return config;
+}
+
+/** The partition management manages: `managed` if the config sets it (null: none), else `work` if there is one, else none. */
+export function managedPartition(config: HypervisorConfig): string | null {
+  if (config.managed !== undefined) return config.managed;
+  return config.partitions.some((p) => p.name === 'work') ? 'work' : null;
 }
 
 /** The file's `ringtones` (undefined when it has none, or an empty object). */
@@ -253,7 +272,7 @@ export function defaultConfig(options: { guestsDir: string; boardRamMiB: number 
  * SHA-256 (hex) of the configuration's canonical JSON: fields in the order of the interfaces above, no
  * spaces, image paths replaced by their base names (so one configuration hashes the same in any
  * checkout; the images' contents are hashed separately), and the ringtones the config defines, if any,
- * as a list sorted by name. For trace headers.
+ * as a list sorted by name, and `managed` when it is not the default. For trace headers.
  */
 export function configHash(config: HypervisorConfig): string {
   return createHash('sha256').update(canonicalConfigJson(config)).digest('hex');
@@ -282,6 +301,8 @@ export function canonicalConfigJson(config: HypervisorConfig): string {
             .sort()
             .map((name) => ({ name, steps: config.ringtones![name]!.map((s) => ({ hz: s.hz, ms: s.ms })) })),
         }),
+    // Only when it is not the default (`work` if there is one): other configs hash as they did before.
+    ...(config.managed === undefined || config.managed === managedPartition({ ...config, managed: undefined }) ? {} : { managed: config.managed }),
   });
 }
 

@@ -24,11 +24,21 @@ export const HC = {
   AUDIO: 16,
   MODEM_WRITE: 17,
   MODEM_READ: 18,
+  POLICY_CHECK: 19,
 } as const;
 
 export const HC_NAMES: readonly string[] = Object.keys(HC).map((k) => k.toLowerCase());
 
-export const ERR = { ENOSYS: -1, EINVAL: -2, EFAULT: -3, ENOSPC: -4 } as const;
+export const ERR = { ENOSYS: -1, EINVAL: -2, EFAULT: -3, ENOSPC: -4, EPERM: -5 } as const;
+
+/** POLICY_CHECK's kinds: may I start app NAME, may I send an SMS, these are my installed apps. */
+export const POLICY = { APP: 1, SMS: 2, APPS: 3 } as const;
+/** An app name (POLICY_CHECK, the management policy): 1 to 32 letters, digits, '.', '_' or '-'. */
+export const APP_NAME_RE = /^[A-Za-z0-9._-]{1,32}$/;
+export const APP_NAME_MAX = 32;
+/** POLICY_CHECK kind 3: at most this many bytes, and this many apps. */
+export const APPS_LIST_MAX = 1024;
+export const APPS_MAX = 32;
 
 export const CONSOLE_CHUNK = 1024;
 export const MODEM_CHUNK = 256;
@@ -73,6 +83,10 @@ export interface HypercallHost {
   modem: { write(bytes: Uint8Array): number; read(max: number): Uint8Array } | undefined;
   /** Sets r1 (the second result word). */
   setR1(value: number): void;
+  /** POLICY_CHECK kinds 1 and 2: whether the caller may start app `name` / send an SMS (always true when it is not managed). */
+  policyAllows(kind: 'app' | 'sms', name: string): boolean;
+  /** POLICY_CHECK kind 3: the caller's installed apps, as it reports them (checked: valid, distinct names). */
+  reportApps(names: string[]): void;
 }
 
 /** Performs hypercall `number` with arguments `a` (r0-r3) for the caller behind `host`. */
@@ -167,7 +181,36 @@ export function hypercall(number: number, a: readonly number[], host: HypercallH
       if (a[0] > 1) return ERR.EINVAL;
       host.audio(a[0] === 1);
       return 0;
+    case HC.POLICY_CHECK:
+      return policyCheck(a[0], a[1], a[2], host);
     default:
       return ERR.ENOSYS;
+  }
+}
+
+function policyCheck(kind: number, buf: number, len: number, host: HypercallHost): number {
+  switch (kind) {
+    case POLICY.APP: {
+      if (len < 1 || len > APP_NAME_MAX) return ERR.EINVAL;
+      const bytes = host.readGuest(buf, len);
+      if (bytes === undefined) return ERR.EFAULT;
+      const name = Buffer.from(bytes).toString('latin1');
+      if (!APP_NAME_RE.test(name)) return ERR.EINVAL;
+      return host.policyAllows('app', name) ? 0 : ERR.EPERM;
+    }
+    case POLICY.SMS:
+      if (len !== 0) return ERR.EINVAL;
+      return host.policyAllows('sms', '') ? 0 : ERR.EPERM;
+    case POLICY.APPS: {
+      if (len > APPS_LIST_MAX) return ERR.EINVAL;
+      const bytes = host.readGuest(buf, len);
+      if (bytes === undefined) return ERR.EFAULT;
+      const names = len === 0 ? [] : Buffer.from(bytes).toString('latin1').split('\n');
+      if (names.length > APPS_MAX || names.some((n) => !APP_NAME_RE.test(n)) || new Set(names).size !== names.length) return ERR.EINVAL;
+      host.reportApps(names);
+      return 0;
+    }
+    default:
+      return ERR.EINVAL;
   }
 }

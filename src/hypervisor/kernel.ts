@@ -16,10 +16,11 @@ import { type StateValue } from '../soc/device.ts';
 import { StateReader } from '../soc/state.ts';
 import type { ConsoleInput } from '../machine/console-input.ts';
 import type { MachineCore, Personality, Trap } from '../machine/personality.ts';
-import type { HypervisorConfig } from './config.ts';
+import { managedPartition, type HypervisorConfig } from './config.ts';
 import { COSTS, type CostName } from './costs.ts';
 import { HC_NAMES, hypercall, RESUMED, type HypercallHost } from './hypercalls.ts';
 import { GUEST_DACR, MIB, pageTables, partitionLayouts, VCPU_VA, type PartitionLayout } from './layout.ts';
+import { Management, ManagementError, type ManagementApi, type ManagementHost } from './management.ts';
 import { MODEM_IRQ_ID, ModemService } from './modem-service.ts';
 import { PartitionState, type RunState } from './partition.ts';
 import { choose } from './scheduler.ts';
@@ -104,6 +105,11 @@ export class Hypervisor implements Personality {
   private chargedAt = 0;
   private sliceCycles = 1;
   private modem: ModemService | undefined;
+  /** The management service and the partition it manages (-1: none). */
+  private readonly managed: Management | undefined;
+  private readonly managedIndex: number = -1;
+  /** Inside trap(), interrupt() or idle(): a wipe or reboot by management must wait for the run to stop. */
+  private handling = 0;
 
   constructor(private readonly options: HypervisorOptions) {
     const { config, images, stores } = options;
@@ -116,6 +122,12 @@ export class Hypervisor implements Personality {
     this.parts = config.partitions.map(() => new PartitionState());
     this.last = n - 1; // the first round starts with the first partition
     this.layouts = []; // computed in attach(), once the RAM size is known
+    const managed = managedPartition(config);
+    if (managed !== null) {
+      this.managedIndex = this.names.indexOf(managed);
+      if (this.managedIndex < 0) throw new HypervisorError(`managed partition "${managed}" is not in the config`);
+      this.managed = new Management(managed, this.managementHost());
+    }
   }
 
   // ---- the personality seam ----
@@ -163,6 +175,15 @@ export class Hypervisor implements Personality {
   }
 
   trap(trap: Trap): number | 'idle' | undefined {
+    this.handling++;
+    try {
+      return this.onTrap(trap);
+    } finally {
+      this.handling--;
+    }
+  }
+
+  private onTrap(trap: Trap): number | 'idle' | undefined {
     this.enter();
     const p = this.currentPartition();
     if (trap.kind === 'swi') {
@@ -185,12 +206,26 @@ export class Hypervisor implements Personality {
   }
 
   interrupt(): 'idle' | void {
-    this.enter();
-    this.acknowledgeInterrupt();
-    return this.leave();
+    this.handling++;
+    try {
+      this.enter();
+      this.acknowledgeInterrupt();
+      return this.leave();
+    } finally {
+      this.handling--;
+    }
   }
 
   idle(): 'woken' | 'waiting' {
+    this.handling++;
+    try {
+      return this.onIdle();
+    } finally {
+      this.handling--;
+    }
+  }
+
+  private onIdle(): 'woken' | 'waiting' {
     const { core } = this;
     for (;;) {
       this.enter();
@@ -217,12 +252,13 @@ export class Hypervisor implements Personality {
       stores: this.options.stores.map((s) => s.save()),
       modem: this.modem?.save() ?? null,
       images: this.options.images.map((image) => image.sha256 ?? ''),
+      management: this.managed?.save() ?? null,
     };
   }
 
   load(state: StateValue): void {
     const n = this.parts.length;
-    const r = new StateReader('hypervisor', '', state, ['current', 'last', 'woken', 'yielding', 'foreground', 'chargedAt', 'partitions', 'stores', 'images', 'modem']);
+    const r = new StateReader('hypervisor', '', state, ['current', 'last', 'woken', 'yielding', 'foreground', 'chargedAt', 'partitions', 'stores', 'images', 'modem', 'management']);
     const images = r.array('images', (e) => {
       if (typeof e.value !== 'string') throw e.error('expected a string');
       return e.value;
@@ -245,10 +281,14 @@ export class Hypervisor implements Personality {
       chargedAt: r.count('chargedAt'),
     };
     const stores = r.array('stores', (e) => e.value as StateValue, n);
+    const management = (state as { management: StateValue }).management;
+    if ((management === null) !== (this.managed === undefined)) throw r.error('management', this.managed === undefined ? 'a management state, but this handset manages no partition' : 'missing');
+    const managed = management === null ? undefined : this.managed!.check(management);
     const modem = (state as { modem: StateValue }).modem;
     if ((modem === null) !== (this.modem === undefined)) throw r.error('modem', this.modem === undefined ? 'a modem state, but this handset has no modem' : 'missing');
     if (modem !== null) this.modem!.load(modem);
     stores.forEach((s, i) => this.options.stores[i].load(s));
+    if (managed !== undefined) this.managed!.take(managed);
     parts.forEach((p, i) => (this.parts[i] = p));
     Object.assign(this, scalars);
     // The address space the CPU runs in is not saved: it follows from the running partition.
@@ -269,6 +309,11 @@ export class Hypervisor implements Personality {
     return this.names[this.foregroundIndex];
   }
 
+  /** The management service of the managed partition (config `managed`), or undefined when none is managed. */
+  get management(): ManagementApi | undefined {
+    return this.managed;
+  }
+
   /** The button: the next partition becomes foreground; both are told with VIRQ_FOREGROUND. */
   pressButton(): void {
     const before = this.foregroundIndex;
@@ -285,8 +330,7 @@ export class Hypervisor implements Personality {
   typeInto(name: string, bytes: Uint8Array): void {
     const i = this.indexOf(name);
     if (bytes.length === 0) return;
-    this.parts[i].input.push(...bytes);
-    this.raise(i, VIRQ.console);
+    this.input(i, bytes);
     this.kick();
   }
 
@@ -512,7 +556,58 @@ export class Hypervisor implements Personality {
         this.modem !== undefined && p < this.modem.splitter.guestCount
           ? { write: (bytes) => this.modem!.write(p, bytes), read: (max) => this.modem!.read(p, max) }
           : undefined,
+      policyAllows: (kind, name) => p !== this.managedIndex || this.managed!.allows(kind, name),
+      reportApps: (names) => {
+        if (p === this.managedIndex) this.managed!.reportApps(names);
+      },
     };
+  }
+
+  /** Console input for partition `i`, through management's lock (which holds it while locked): queued, VIRQ_CONSOLE. */
+  private input(i: number, bytes: Uint8Array): void {
+    const deliver = i === this.managedIndex ? this.managed!.input(bytes) : bytes;
+    if (deliver.length === 0) return;
+    this.parts[i].input.push(...deliver);
+    this.raise(i, VIRQ.console);
+  }
+
+  // ---- management (management.ts) ----
+
+  private managementHost(): ManagementHost {
+    const i = () => this.managedIndex;
+    return {
+      cycles: () => this.core.cpu.clock.cycles,
+      partitions: () => this.status(),
+      store: () => {
+        const store = this.options.stores[i()];
+        return { size: store.size, used: usedBytes(store) };
+      },
+      notify: () => {
+        this.writeVcpu(i(), VCPU.policyFlags, this.managed!.flags);
+        this.writeVcpu(i(), VCPU.policySeq, this.managed!.policySeq);
+        this.raise(i(), VIRQ.policy);
+        this.kick();
+      },
+      reboot: (wipe) => this.rebootByManagement(i(), wipe),
+    };
+  }
+
+  /**
+   * Management's wipe or reboot of partition `i`, at once: the others are not paused (the one on the CPU
+   * goes on with its slice). When `i` itself is on the CPU it goes on from its entry point.
+   */
+  private rebootByManagement(i: number, wipe: boolean): void {
+    if (this.handling > 0) throw new ManagementError(wipe ? 'wipe' : 'reboot', 'the hypervisor is handling a trap: call it between runs, not from an event listener');
+    this.enter();
+    if (wipe) this.options.stores[i].wipe();
+    this.modem?.reset(i);
+    this.bootPartition(i);
+    this.parts[i].stats.boots++;
+    this.emitState(i, wipe ? 'wiped and rebooted by management' : 'rebooted by management');
+    if (this.current === i) this.setLiveRegs(this.parts[i].regs);
+    // None on the CPU (every partition waits or has stopped): this one is, until the tick below schedules.
+    else if (this.current === undefined) this.switchTo(i);
+    this.kick();
   }
 
   /** Host input: the next line for the foreground guest, if it can take it (it waits with nothing to read); true if one came. */
@@ -521,16 +616,18 @@ export class Hypervisor implements Personality {
     const p = this.foregroundIndex;
     const state = this.parts[p];
     if (input === undefined || state.state !== 'waiting' || state.input.length > 0) return false;
-    const line: number[] = [];
-    while (line.length < MAX_LINE) {
-      const byte = input.read(1, true); // nothing: the end of input (or a signal interrupted the wait)
-      if (byte.length === 0) break;
-      line.push(byte[0]);
-      if (byte[0] === 0x0a) break;
+    // A line the lock holds (management.ts) wakes nothing: read the next one.
+    while (state.state === 'waiting') {
+      const line: number[] = [];
+      while (line.length < MAX_LINE) {
+        const byte = input.read(1, true); // nothing: the end of input (or a signal interrupted the wait)
+        if (byte.length === 0) break;
+        line.push(byte[0]);
+        if (byte[0] === 0x0a) break;
+      }
+      if (line.length === 0) return false;
+      this.input(p, Uint8Array.from(line));
     }
-    if (line.length === 0) return false;
-    state.input.push(...line);
-    this.raise(p, VIRQ.console);
     return true;
   }
 
@@ -637,7 +734,12 @@ export class Hypervisor implements Personality {
     for (let at = 0; at < layout.windowSize; at += MIB) cpu.writeMemory(layout.windowBase + at, ZERO_MIB);
     for (const s of image.segments) cpu.writeMemory(layout.windowBase + s.addr, s.data);
     const store = this.options.stores[i];
-    cpu.writeMemory(layout.vcpu, vcpuPage({ index: i, ramSize: layout.windowSize, storeSize: store.size, name: config.name, number: config.number, foreground: i === this.foregroundIndex }));
+    const managed = i === this.managedIndex ? this.managed : undefined;
+    managed?.booted();
+    cpu.writeMemory(
+      layout.vcpu,
+      vcpuPage({ index: i, ramSize: layout.windowSize, storeSize: store.size, name: config.name, number: config.number, foreground: i === this.foregroundIndex, policyFlags: managed?.flags, policySeq: managed?.policySeq }),
+    );
     const stats = this.parts[i].stats;
     const p = new PartitionState();
     p.stats = stats;
@@ -756,6 +858,17 @@ export class Hypervisor implements Personality {
 
 function faultName(kind: FaultKindName): string {
   return { undefined: 'undefined instruction', prefetchAbort: 'prefetch abort', dataAbort: 'data abort', bkpt: 'breakpoint', badSvc: 'SVC with a non-zero immediate' }[kind];
+}
+
+/** The offset after the store's last non-zero byte (0: all zero), found from the end a chunk at a time. */
+function usedBytes(store: PartitionStore): number {
+  const CHUNK = 4096;
+  for (let end = store.size; end > 0; end -= CHUNK) {
+    const start = Math.max(0, end - CHUNK);
+    const bytes = store.read(start, end - start);
+    for (let k = bytes.length - 1; k >= 0; k--) if (bytes[k] !== 0) return start + k + 1;
+  }
+  return 0;
 }
 
 function hex(n: number): string {

@@ -28,8 +28,8 @@ import { restoreSnapshot, takeSnapshot } from './snapshot.ts';
 import type { Network } from '../modem/network.ts';
 import { Hypervisor } from '../hypervisor/kernel.ts';
 
-/** What a front end may do with the hypervisor (Machine.hypervisor). */
-export type HypervisorControl = Pick<Hypervisor, 'partitionNames' | 'foreground' | 'pressButton' | 'typeInto' | 'status'>;
+/** What a front end may do with the hypervisor (Machine.hypervisor); `management` is the remote console's API (src/hypervisor/management.ts). */
+export type HypervisorControl = Pick<Hypervisor, 'partitionNames' | 'foreground' | 'pressButton' | 'typeInto' | 'status' | 'management'>;
 
 export { CpuError, EngineUnavailableError, CPU_MODEL_NAMES, CPU_MODELS, type CpuModelName };
 export type { MachineEvents };
@@ -188,7 +188,7 @@ export class Machine {
     this.loaded = true;
   }
 
-  /** In hypervisor mode, its controls: the button, typing into a guest, partition status. */
+  /** In hypervisor mode, its controls: the button, typing into a guest, partition status, management (of the managed partition). */
   get hypervisor(): HypervisorControl | undefined {
     return this.personality instanceof Hypervisor ? this.personality : undefined;
   }

@@ -124,8 +124,8 @@ t.test('every validation error is one line naming the file and the field', async
   const cases: [string, (f: ReturnType<typeof file>) => unknown, string][] = [
     ['top level not an object', () => [], 'expected an object, got an empty list'],
     ['top level a string', () => 'x', 'expected an object, got "x"'],
-    ['unknown top-level field', (f) => ({ ...f, sliceMs: 5 }), 'sliceMs: unknown field (expected one of partitions, sliceMicros, foreground, ringtones)'],
-    ['"__proto__" is just an unknown field', (f) => JSON.parse(JSON.stringify(f).replace('{', '{"__proto__":{"x":1},')), '__proto__: unknown field (expected one of partitions, sliceMicros, foreground, ringtones)'],
+    ['unknown top-level field', (f) => ({ ...f, sliceMs: 5 }), 'sliceMs: unknown field (expected one of partitions, sliceMicros, foreground, ringtones, managed)'],
+    ['"__proto__" is just an unknown field', (f) => JSON.parse(JSON.stringify(f).replace('{', '{"__proto__":{"x":1},')), '__proto__: unknown field (expected one of partitions, sliceMicros, foreground, ringtones, managed)'],
     ['partitions missing', () => ({}), 'partitions: missing (a list of 1 to 4 partitions)'],
     ['partitions not a list', () => ({ partitions: { name: 'work' } }), 'partitions: expected a list of 1 to 4 partitions, got an object'],
     ['no partitions', () => ({ partitions: [] }), 'partitions: expected a list of 1 to 4 partitions, got an empty list'],
@@ -340,6 +340,7 @@ t.test('docs/config.md: its example is the default config, and it documents ever
       return f;
     })(),
     { ...file(), foreground: 'office' },
+    { ...file(), managed: 'office' },
   ].map((f) => errorOf(() => parseConfig(JSON.stringify(f), src))?.message);
   produced.push(errorOf(() => parseConfig('{\n  "partitions": [\n    {\n      "name": "work"\n      "image": "work.elf"\n', src))?.message);
   t.strictSame(shown, produced);
