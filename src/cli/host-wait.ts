@@ -12,7 +12,7 @@
  * Only the CLI's console I/O (src/cli/stdio.ts), src/cli/signals.ts, the key mode of `handset run` on
  * a terminal (`keyMode`, tcgetattr/tcsetattr) and the modem port (src/cli/modem-port.ts) use this file.
  */
-import koffi from 'koffi';
+import { errno, libc } from './libc.ts';
 
 export type WaitResult =
   /** The descriptor is ready, or in a state where the next read or write returns at once (end, error). */
@@ -25,30 +25,6 @@ const POLLOUT = 0x004;
 const EINTR = 4;
 const TIOCGWINSZ = 0x5413;
 
-interface Libc {
-  poll(fds: Buffer, nfds: number, timeout: number): number;
-  ioctl(fd: number, request: number, arg: Buffer): number;
-  tcgetattr(fd: number, termios: Buffer): number;
-  tcsetattr(fd: number, actions: number, termios: Buffer): number;
-}
-
-let libc: Libc | null | undefined;
-
-function bind(): Libc | null {
-  if (libc !== undefined) return libc;
-  try {
-    const lib = koffi.load('libc.so.6');
-    libc = {
-      poll: lib.func('int poll(void *fds, unsigned long nfds, int timeout)') as Libc['poll'],
-      ioctl: lib.func('int ioctl(int fd, unsigned long request, void *arg)') as Libc['ioctl'],
-      tcgetattr: lib.func('int tcgetattr(int fd, void *termios)') as Libc['tcgetattr'],
-      tcsetattr: lib.func('int tcsetattr(int fd, int actions, void *termios)') as Libc['tcsetattr'],
-    };
-  } catch {
-    libc = null; // not glibc: waits fall back to short sleeps
-  }
-  return libc;
-}
 
 const pollfds = Buffer.alloc(16);
 const nap = new Int32Array(new SharedArrayBuffer(4));
@@ -61,7 +37,7 @@ export function watchSignalPipe(fd: number | undefined): void {
 }
 
 function wait(fd: number, events: number, timeoutMs: number): WaitResult | 'timeout' {
-  const c = bind();
+  const c = libc();
   if (c === null) {
     // Without poll(2): nothing is known to be ready now; a wait is a short sleep, after which the caller
     // tries its read or write (and waits again on EAGAIN).
@@ -79,7 +55,7 @@ function wait(fd: number, events: number, timeoutMs: number): WaitResult | 'time
     pollfds.writeInt16LE(0, 14);
   }
   const n = c.poll(pollfds, watch ? 2 : 1, timeoutMs);
-  if (n < 0) return koffi.errno() === EINTR ? 'interrupted' : 'ready'; // else let the I/O call report
+  if (n < 0) return errno() === EINTR ? 'interrupted' : 'ready'; // else let the I/O call report
   if (n === 0) return 'timeout';
   if (watch && (pollfds.readInt16LE(14) & POLLIN) !== 0) return 'interrupted'; // a signal handler waits to run
   return 'ready'; // readiness, or POLLERR/POLLHUP/POLLNVAL: the read or write says what
@@ -122,7 +98,7 @@ export function waitWritable(fd: number): WaitResult {
  * src/cli/modem-port.ts, a terminal); 'interrupted' as for the other waits.
  */
 export function waitReadableAmong(fds: number[], timeoutMs: number): WaitResult | 'timeout' {
-  const c = bind();
+  const c = libc();
   const timeout = timeoutMs < 0 ? -1 : Math.max(0, Math.round(timeoutMs));
   if (c === null) {
     // Without poll(2), as in wait(): a short sleep, after which the caller tries its reads.
@@ -137,7 +113,7 @@ export function waitReadableAmong(fds: number[], timeoutMs: number): WaitResult 
     set.writeInt16LE(POLLIN, 8 * k + 4);
   });
   const n = c.poll(set, all.length, timeout);
-  if (n < 0) return koffi.errno() === EINTR ? 'interrupted' : 'ready';
+  if (n < 0) return errno() === EINTR ? 'interrupted' : 'ready';
   if (n === 0) return 'timeout';
   if (all.length > fds.length && (set.readInt16LE(8 * fds.length + 6) & POLLIN) !== 0) return 'interrupted';
   return 'ready';
@@ -145,7 +121,7 @@ export function waitReadableAmong(fds: number[], timeoutMs: number): WaitResult 
 
 /** Columns of the terminal on `fd`, without creating Node's stdio streams; undefined if not a terminal. */
 export function terminalColumns(fd: number): number | undefined {
-  const c = bind();
+  const c = libc();
   if (c === null) return undefined;
   const size = Buffer.alloc(8);
   if (c.ioctl(fd, TIOCGWINSZ, size) !== 0) return undefined;
@@ -166,7 +142,7 @@ const TCSANOW = 0;
  * is not a terminal (or there is no libc to ask).
  */
 export function keyMode(fd: number): (() => void) | undefined {
-  const c = bind();
+  const c = libc();
   if (c === null) return undefined;
   const saved = Buffer.alloc(TERMIOS_SIZE + 4);
   if (c.tcgetattr(fd, saved) !== 0) return undefined;

@@ -24,7 +24,7 @@
 import { closeSync, constants, openSync, readSync, statSync, writeSync } from 'node:fs';
 import { isatty } from 'node:tty';
 import { getSystemErrorMap } from 'node:util';
-import koffi from 'koffi';
+import { errno, libc, type Libc } from './libc.ts';
 import type { ExternalModemOptions, ModemPort } from '../machine/modem-link.ts';
 import { readableNow, waitReadableAmong } from './host-wait.ts';
 import { UsageError } from './options.ts';
@@ -81,44 +81,6 @@ const INBOX = 4096;
  */
 export const PACE_AHEAD_S = 0.01;
 
-interface Libc {
-  posix_openpt(flags: number): number;
-  grantpt(fd: number): number;
-  unlockpt(fd: number): number;
-  ptsname_r(fd: number, buf: Buffer, len: number): number;
-  tcgetattr(fd: number, termios: Buffer): number;
-  tcsetattr(fd: number, actions: number, termios: Buffer): number;
-  cfmakeraw(termios: Buffer): void;
-  cfsetispeed(termios: Buffer, speed: number): number;
-  cfsetospeed(termios: Buffer, speed: number): number;
-  socket(domain: number, type: number, protocol: number): number;
-  connect(fd: number, address: Buffer, length: number): number;
-}
-
-let libc: Libc | null | undefined;
-
-function bind(): Libc | null {
-  if (libc !== undefined) return libc;
-  try {
-    const lib = koffi.load('libc.so.6');
-    libc = {
-      posix_openpt: lib.func('int posix_openpt(int flags)') as Libc['posix_openpt'],
-      grantpt: lib.func('int grantpt(int fd)') as Libc['grantpt'],
-      unlockpt: lib.func('int unlockpt(int fd)') as Libc['unlockpt'],
-      ptsname_r: lib.func('int ptsname_r(int fd, void *buf, size_t len)') as Libc['ptsname_r'],
-      tcgetattr: lib.func('int tcgetattr(int fd, void *termios)') as Libc['tcgetattr'],
-      tcsetattr: lib.func('int tcsetattr(int fd, int actions, void *termios)') as Libc['tcsetattr'],
-      cfmakeraw: lib.func('void cfmakeraw(void *termios)') as Libc['cfmakeraw'],
-      cfsetispeed: lib.func('int cfsetispeed(void *termios, uint32_t speed)') as Libc['cfsetispeed'],
-      cfsetospeed: lib.func('int cfsetospeed(void *termios, uint32_t speed)') as Libc['cfsetospeed'],
-      socket: lib.func('int socket(int domain, int type, int protocol)') as Libc['socket'],
-      connect: lib.func('int connect(int fd, void *address, uint32_t length)') as Libc['connect'],
-    };
-  } catch {
-    libc = null; // not glibc: no pseudo-terminals, sockets or serial set-up
-  }
-  return libc;
-}
 
 /** The text of an errno value ("no such file or directory"). */
 function errnoText(errno: number): string {
@@ -162,14 +124,14 @@ const SUN_PATH = 108;
 /** Raw 115200 8N1 without flow control on the terminal `fd` (for a pty master: on its slave side); an error's text, or undefined. */
 function serialLine(c: Libc, fd: number): string | undefined {
   const t = Buffer.alloc(TERMIOS_SIZE + 4);
-  if (c.tcgetattr(fd, t) !== 0) return errnoText(koffi.errno());
+  if (c.tcgetattr(fd, t) !== 0) return errnoText(errno());
   c.cfmakeraw(t); // no echo, no canonical mode, no signals, no CR/LF translation, no output processing, CS8
   t.writeUInt32LE((t.readUInt32LE(C_IFLAG) & ~(IXOFF | IXANY)) >>> 0, C_IFLAG);
   t.writeUInt32LE(((t.readUInt32LE(C_CFLAG) & ~(CSIZE | CSTOPB | PARENB | CRTSCTS)) | CS8 | CREAD | CLOCAL) >>> 0, C_CFLAG);
   t[C_CC + VMIN] = 1;
   t[C_CC + VTIME] = 0;
-  if (c.cfsetispeed(t, B115200) !== 0 || c.cfsetospeed(t, B115200) !== 0) return errnoText(koffi.errno());
-  if (c.tcsetattr(fd, TCSANOW, t) !== 0) return errnoText(koffi.errno());
+  if (c.cfsetispeed(t, B115200) !== 0 || c.cfsetospeed(t, B115200) !== 0) return errnoText(errno());
+  if (c.tcsetattr(fd, TCSANOW, t) !== 0) return errnoText(errno());
   return undefined;
 }
 
@@ -304,14 +266,14 @@ function openPty(): HostModemPort {
   const fail = (what: string): never => {
     throw new UsageError(`--modem-port pty: cannot create a pseudo-terminal: ${what}`);
   };
-  const c = bind();
+  const c = libc();
   if (c === null) fail('no C library to ask (glibc is needed)');
   const fd = c!.posix_openpt(constants.O_RDWR | constants.O_NOCTTY | constants.O_NONBLOCK);
-  if (fd < 0) fail(errnoText(koffi.errno()));
+  if (fd < 0) fail(errnoText(errno()));
   const name = Buffer.alloc(256);
   const step = (ok: boolean, what: string) => {
     if (ok) return;
-    const text = `${what}: ${errnoText(koffi.errno())}`;
+    const text = `${what}: ${errnoText(errno())}`;
     closeSync(fd);
     fail(text);
   };
@@ -352,7 +314,7 @@ function openPath(path: string): HostModemPort {
     }
   }
   if (isatty(fd)) {
-    const c = bind();
+    const c = libc();
     const problem = c === null ? 'no C library to ask (glibc is needed)' : serialLine(c, fd);
     if (problem !== undefined) {
       closeSync(fd);
@@ -363,7 +325,7 @@ function openPath(path: string): HostModemPort {
 }
 
 function connectSocket(path: string, fail: (what: string) => never): number {
-  const c = bind();
+  const c = libc();
   if (c === null) return fail('a socket, and there is no C library to connect with (glibc is needed)');
   const name = Buffer.from(path, 'utf8');
   if (name.length >= SUN_PATH) fail(`a socket path must be shorter than ${SUN_PATH} bytes`);
@@ -371,9 +333,9 @@ function connectSocket(path: string, fail: (what: string) => never): number {
   address.writeUInt16LE(AF_UNIX, 0);
   name.copy(address, 2);
   const fd = c.socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-  if (fd < 0) fail(`cannot make a socket: ${errnoText(koffi.errno())}`);
+  if (fd < 0) fail(`cannot make a socket: ${errnoText(errno())}`);
   if (c.connect(fd, address, 2 + name.length + 1) !== 0) {
-    const text = errnoText(koffi.errno());
+    const text = errnoText(errno());
     closeSync(fd);
     fail(`cannot connect to it: ${text}`);
   }

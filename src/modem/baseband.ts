@@ -1064,6 +1064,7 @@ function intArgs(args: AtArg[], specs: readonly (readonly [number, number, numbe
   return values;
 }
 
+/** A 27.005 time stamp for `seconds` of virtual time: Date only formats the fixed epoch plus them (no host clock is read). */
 function smsTimestamp(seconds: number): string {
   const d = new Date(EPOCH_MS + seconds * 1000);
   const p = (n: number): string => String(n).padStart(2, '0');

@@ -8,6 +8,7 @@
  * bounds). What it cannot know (is there such a guest, a call on that line, such a snapshot) the session
  * checks; either way a bad message is one `error` reply and changes nothing.
  */
+import type { PartitionStatus } from '../hypervisor/kernel.ts'; // a type only: erased from the page's bundle
 
 export const PROTOCOL_VERSION = 1;
 
@@ -83,20 +84,8 @@ export interface RingtoneStep {
   ms: number;
 }
 
-export interface GuestStatus {
-  name: string;
-  state: string;
-  foreground: boolean;
-  cycles: number;
-  share: number;
-  hypercalls: number;
-  virqs: number;
-  faults: number;
-  switches: number;
-  boots: number;
-  exitStatus: number | null;
-  report: string;
-}
+/** A partition's status as the hypervisor reports it (Machine.hypervisor.status()). */
+export type GuestStatus = PartitionStatus;
 
 /** running: paced to host time; paused; waiting: every guest waits for input; ended: every guest ended; failed: the emulation cannot go on. */
 export type RunState = 'running' | 'paused' | 'waiting' | 'ended' | 'failed';
