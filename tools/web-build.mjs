@@ -1,6 +1,6 @@
-// Bundles the handset page of `handset serve` (src/ui/web: app.ts and app.css, with index.html copied
-// beside them) into a directory, with esbuild: plain TypeScript and CSS for the browser, no CDN, nothing
-// fetched at run time. tools/build.mjs builds it into dist/web/; the tests build it into a directory of
+// Bundles the handset page and the management console of `handset serve` (src/ui/web: app.ts and app.css,
+// manage.ts and manage.css, with index.html and manage.html copied beside them) into a directory, with
+// esbuild: plain TypeScript and CSS for the browser, no CDN, nothing fetched at run time. tools/build.mjs builds it into dist/web/; the tests build it into a directory of
 // their own.
 import { build } from 'esbuild';
 import { copyFileSync, mkdirSync } from 'node:fs';
@@ -9,13 +9,13 @@ import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 
-/** Builds the page into `outdir`: index.html, app.js, app.css (and source maps). */
+/** Builds the pages into `outdir`: index.html, app.js, app.css, and the console's manage.html, manage.js, manage.css (and source maps). */
 export async function buildWeb(outdir) {
   const out = resolve(root, outdir);
   mkdirSync(out, { recursive: true });
   await build({
     absWorkingDir: root,
-    entryPoints: ['src/ui/web/app.ts', 'src/ui/web/app.css'],
+    entryPoints: ['src/ui/web/app.ts', 'src/ui/web/app.css', 'src/ui/web/manage.ts', 'src/ui/web/manage.css'],
     outdir: out,
     bundle: true,
     platform: 'browser',
@@ -24,5 +24,5 @@ export async function buildWeb(outdir) {
     sourcemap: 'linked',
     logLevel: 'warning',
   });
-  copyFileSync(join(root, 'src/ui/web/index.html'), join(out, 'index.html'));
+  for (const page of ['index.html', 'manage.html']) copyFileSync(join(root, 'src/ui/web', page), join(out, page));
 }

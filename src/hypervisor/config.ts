@@ -50,6 +50,11 @@ export interface HypervisorConfig {
    * the partition named `work` if there is one, else none (managedPartition() resolves it).
    */
   managed?: string | null;
+  /**
+   * The token the remote management console of `handset serve` wants (docs/web.md); absent: serve makes a
+   * random one at start and prints it. Only `serve` uses it.
+   */
+  managementToken?: string;
 }
 
 /** One step of a ringtone: a sine tone of `hz` (0: silence) for `ms` milliseconds. A ringtone loops its steps. */
@@ -101,7 +106,7 @@ export const MAX_PARTITIONS = 4;
 export const HYPERVISOR_RAM_MIB = 1;
 
 const PARTITION_FIELDS = ['name', 'image', 'ramMiB', 'priority', 'weight', 'number', 'ringtone', 'storeKiB'] as const;
-const TOP_FIELDS = ['partitions', 'sliceMicros', 'foreground', 'ringtones', 'managed'] as const;
+const TOP_FIELDS = ['partitions', 'sliceMicros', 'foreground', 'ringtones', 'managed', 'managementToken'] as const;
 const STEP_FIELDS = ['hz', 'ms'] as const;
 
 /** A partition name (also checked in trace headers). */
@@ -201,7 +206,18 @@ export function parseConfig(
     }
     config.managed = top.managed;
   }
+  if (top.managementToken !== undefined) {
+    if (typeof top.managementToken !== 'string' || !isManagementToken(top.managementToken)) {
+      throw fail('managementToken', `expected 16 to 256 characters of A-Z a-z 0-9 - . _ ~ + / = (a bearer token), got ${typeof top.managementToken === 'string' ? `${top.managementToken.length} characters that are not` : describeJsonValue(top.managementToken)}`);
+    }
+    config.managementToken = top.managementToken;
+  }
   return config;
+}
+
+/** A management token: 16 to 256 of RFC 6750's token68 characters (long enough not to be guessed). */
+export function isManagementToken(text: string): boolean {
+  return text.length >= 16 && text.length <= 256 && /^[A-Za-z0-9\-._~+/]+=*$/.test(text);
 }
 
 /** The partition management manages: `managed` if the config sets it (null: none), else `work` if there is one, else none. */

@@ -1,11 +1,14 @@
 /**
  * `handset serve`: the two-phone handset in this process, paced to host time at --speed, served as a web
- * page and a JSON protocol (docs/web.md) on --host:--port until SIGINT or SIGTERM (exit 130 / 143).
+ * page and a JSON protocol (docs/web.md) on --host:--port until SIGINT or SIGTERM (exit 130 / 143), with
+ * the remote management console at /manage when a partition is managed.
  */
+import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { existsSync } from 'node:fs';
 import { buildHandset, handsetPlan, packageDirectory, partitionImages, partitionStores, type HandsetArgs } from '../cli/handset-machine.ts';
 import { UsageError } from '../cli/options.ts';
+import { managedPartition } from '../hypervisor/config.ts';
 import { SIGNAL_EXIT_STATUS, type ExitSignal } from '../cli/signals.ts';
 import { stdout } from '../cli/stdio.ts';
 import { MAX_SPEED, MIN_SPEED } from './protocol.ts';
@@ -46,20 +49,28 @@ export async function serveHandset(args: ServeArgs): Promise<number> {
   const images = partitionImages(plan.config);
   const stores = partitionStores(plan.config, args.state);
   const { machine } = buildHandset(plan, images, stores);
+  // The console's token: the config's, else a random one (host randomness, never the emulation's).
+  const token = managedPartition(plan.config) === null ? undefined : (plan.config.managementToken ?? randomBytes(18).toString('base64url'));
   let session: HandsetSession | undefined;
   let server: HandsetServer | undefined;
   try {
     machine.boot();
     session = new HandsetSession({ machine, config: plan.config, speed });
     try {
-      server = await HandsetServer.start({ session, host, port, webDir });
+      server = await HandsetServer.start({ session, host, port, webDir, ...(token !== undefined ? { manageToken: token } : {}) });
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
       if (code !== undefined) throw new UsageError(`cannot listen on ${host} port ${port}: ${listenProblem(code)}`);
       throw e;
     }
     session.start();
-    stdout.writeText(`handset: serving the two-phone handset at ${server.url} (Ctrl-C stops it)\n`);
+    let banner = `handset: serving the two-phone handset at ${server.url} (Ctrl-C stops it)\n`;
+    if (server.manageUrl !== undefined) {
+      // A token of the config is the admin's secret already: not printed. A random one must be, once.
+      const signIn = plan.config.managementToken === undefined ? `token ${token}, or open ${server.manageUrl}#token=${token}` : 'the managementToken of the config';
+      banner += `handset: management console at ${server.manageUrl} (${signIn})\n`;
+    }
+    stdout.writeText(banner);
     const signal = await new Promise<ExitSignal>((resolve) => {
       process.once('SIGINT', () => resolve('SIGINT'));
       process.once('SIGTERM', () => resolve('SIGTERM'));

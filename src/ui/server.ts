@@ -1,7 +1,8 @@
 /**
  * The HTTP and WebSocket server of `handset serve` (docs/web.md): the handset page, the JSON protocol of
- * src/ui/protocol.ts over a WebSocket at /ws (the `ws` package) and over HTTP (/api), for a HandsetSession.
- * An adapter only: every action is a session message.
+ * src/ui/protocol.ts over a WebSocket at /ws (the `ws` package) and over HTTP (/api), for a HandsetSession;
+ * and, given a token, the management console (/manage) and its API (/manage/api/, src/ui/manage-api.ts).
+ * An adapter only: every action is a session message or a management call.
  *
  * Back-pressure: the emulation never waits for a client. Every message to a client goes through `send`,
  * which never blocks: while the client's unsent bytes (`bufferedAmount`: what the kernel would not take
@@ -23,6 +24,7 @@ import { join } from 'node:path';
 import type { Duplex } from 'node:stream';
 import { WebSocket, WebSocketServer, type RawData } from 'ws';
 import { MAX_FRAME_BYTES, MAX_MESSAGE_BYTES, type ErrorCode, type ServerMessage } from './protocol.ts';
+import { ManageApi } from './manage-api.ts';
 import { hostClock, type HandsetSession, type HostClock } from './session.ts';
 
 export interface ServerOptions {
@@ -31,8 +33,10 @@ export interface ServerOptions {
   host?: string;
   /** The port (default 8080; 0: any free port). */
   port?: number;
-  /** The built page: index.html, app.js, app.css (tools/web-build.mjs). */
+  /** The built pages: index.html, app.js, app.css, manage.html, manage.js, manage.css (tools/web-build.mjs). */
   webDir: string;
+  /** The management console's bearer token (/manage, src/ui/manage-api.ts); without one there is no console. */
+  manageToken?: string;
   clock?: HostClock;
   /** A client's unsent bytes above which messages to it are dropped (default 1 MiB). */
   highWaterBytes?: number;
@@ -73,7 +77,15 @@ const STATIC_FILES: Record<string, { file: string; type: string; optional?: bool
   '/app.css': { file: 'app.css', type: 'text/css; charset=utf-8' },
   '/app.js.map': { file: 'app.js.map', type: 'application/json; charset=utf-8', optional: true },
   '/app.css.map': { file: 'app.css.map', type: 'application/json; charset=utf-8', optional: true },
+  '/manage': { file: 'manage.html', type: 'text/html; charset=utf-8' },
+  '/manage.js': { file: 'manage.js', type: 'text/javascript; charset=utf-8' },
+  '/manage.css': { file: 'manage.css', type: 'text/css; charset=utf-8' },
+  '/manage.js.map': { file: 'manage.js.map', type: 'application/json; charset=utf-8', optional: true },
+  '/manage.css.map': { file: 'manage.css.map', type: 'application/json; charset=utf-8', optional: true },
 };
+/** The console's files: served only when there is a console (a token). */
+const CONSOLE_FILES = new Set(['/manage', '/manage.js', '/manage.css', '/manage.js.map', '/manage.css.map']);
+const MANAGE_API = '/manage/api/';
 
 const PAGE_HEADERS = {
   'Content-Security-Policy': "default-src 'self'; connect-src 'self' ws: wss:; img-src 'self' data:; style-src 'self'; script-src 'self'",
@@ -93,6 +105,7 @@ export class HandsetServer {
   private readonly lowWater: number;
   private readonly lagLimitMs: number;
   private readonly loopbackOnly: boolean;
+  private readonly manageApi: ManageApi | undefined;
   private unsubscribe: (() => void) | undefined;
   private cancelLagCheck: (() => void) | undefined;
   private nextId = 1;
@@ -113,7 +126,9 @@ export class HandsetServer {
     this.lowWater = options.lowWaterBytes ?? 64 * 1024;
     this.lagLimitMs = options.lagLimitMs ?? 30_000;
     this.loopbackOnly = isLoopback(this.host);
+    this.manageApi = options.manageToken === undefined ? undefined : new ManageApi(this.session, options.manageToken);
     for (const [path, f] of Object.entries(STATIC_FILES)) {
+      if (this.manageApi === undefined && CONSOLE_FILES.has(path)) continue;
       const file = join(options.webDir, f.file);
       if (!existsSync(file)) {
         if (f.optional) continue;
@@ -133,6 +148,11 @@ export class HandsetServer {
   /** The page's address. */
   get url(): string {
     return `http://${this.host.includes(':') ? `[${this.host}]` : this.host}:${this.port}/`;
+  }
+
+  /** The management console's address (its token not in it), or undefined when there is no console. */
+  get manageUrl(): string | undefined {
+    return this.manageApi === undefined ? undefined : `${this.url}manage`;
   }
 
   /** The connected WebSocket clients and their queues (for tests and diagnostics). */
@@ -181,7 +201,12 @@ export class HandsetServer {
       req.resume();
       return;
     }
-    const path = new URL(req.url ?? '/', 'http://handset').pathname;
+    const url = new URL(req.url ?? '/', 'http://handset');
+    const path = url.pathname;
+    if (path.startsWith(MANAGE_API) && this.manageApi !== undefined) {
+      this.manageApi.handle(req, res, path.slice(MANAGE_API.length), url.searchParams);
+      return;
+    }
     const file = this.files.get(path === '/index.html' ? '/' : path);
     const api = path === '/api' || path === '/api/hello' || path === '/api/status';
     if (file === undefined && !api) {

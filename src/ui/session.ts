@@ -18,6 +18,7 @@
  */
 import type { Machine } from '../machine/machine.ts';
 import { ringtoneTable, type HypervisorConfig } from '../hypervisor/config.ts';
+import type { ManagementApi } from '../hypervisor/management.ts';
 import { NetworkError, type Network } from '../modem/network.ts';
 import {
   PROTOCOL_VERSION,
@@ -203,6 +204,32 @@ export class HandsetSession {
     }
     reply(answer);
     this.afterChange();
+  }
+
+  /** The management service of the managed partition, or undefined when the handset manages none. */
+  get management(): ManagementApi | undefined {
+    return this.hypervisor.management;
+  }
+
+  /**
+   * The management console's way in (src/ui/manage-api.ts): `action` runs on the management service now,
+   * between chunks (never inside one); then a handset whose phones all waited or had ended runs again (a
+   * policy, a lock or a reboot gives the managed phone something to do), and the events it caused are
+   * broadcast. A ManagementError from `action` comes out of it.
+   */
+  manage<T>(action: (management: ManagementApi) => T): T {
+    const management = this.hypervisor.management;
+    if (management === undefined) throw new Error('manage: this handset manages no partition');
+    try {
+      return action(management);
+    } finally {
+      if (this.machineState === 'waiting' || this.machineState === 'ended') {
+        this.setMachineState('live', undefined);
+        this.reanchor();
+        this.schedule();
+      }
+      this.afterChange();
+    }
   }
 
   /** Everything a new client needs: partitions, ringtones, screens, calls, snapshots, status. */

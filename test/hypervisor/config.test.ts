@@ -124,8 +124,12 @@ t.test('every validation error is one line naming the file and the field', async
   const cases: [string, (f: ReturnType<typeof file>) => unknown, string][] = [
     ['top level not an object', () => [], 'expected an object, got an empty list'],
     ['top level a string', () => 'x', 'expected an object, got "x"'],
-    ['unknown top-level field', (f) => ({ ...f, sliceMs: 5 }), 'sliceMs: unknown field (expected one of partitions, sliceMicros, foreground, ringtones, managed)'],
-    ['"__proto__" is just an unknown field', (f) => JSON.parse(JSON.stringify(f).replace('{', '{"__proto__":{"x":1},')), '__proto__: unknown field (expected one of partitions, sliceMicros, foreground, ringtones, managed)'],
+    ['unknown top-level field', (f) => ({ ...f, sliceMs: 5 }), 'sliceMs: unknown field (expected one of partitions, sliceMicros, foreground, ringtones, managed, managementToken)'],
+    ['"__proto__" is just an unknown field', (f) => JSON.parse(JSON.stringify(f).replace('{', '{"__proto__":{"x":1},')), '__proto__: unknown field (expected one of partitions, sliceMicros, foreground, ringtones, managed, managementToken)'],
+    ['managementToken too short', (f) => ({ ...f, managementToken: 'short' }), 'managementToken: expected 16 to 256 characters of A-Z a-z 0-9 - . _ ~ + / = (a bearer token), got 5 characters that are not'],
+    ['managementToken with a space', (f) => ({ ...f, managementToken: 'a token with spaces in it' }), 'managementToken: expected 16 to 256 characters of A-Z a-z 0-9 - . _ ~ + / = (a bearer token), got 25 characters that are not'],
+    ['managementToken too long', (f) => ({ ...f, managementToken: 'x'.repeat(257) }), 'managementToken: expected 16 to 256 characters of A-Z a-z 0-9 - . _ ~ + / = (a bearer token), got 257 characters that are not'],
+    ['managementToken a number', (f) => ({ ...f, managementToken: 1234567890123456 }), 'managementToken: expected 16 to 256 characters of A-Z a-z 0-9 - . _ ~ + / = (a bearer token), got 1234567890123456'],
     ['partitions missing', () => ({}), 'partitions: missing (a list of 1 to 4 partitions)'],
     ['partitions not a list', () => ({ partitions: { name: 'work' } }), 'partitions: expected a list of 1 to 4 partitions, got an object'],
     ['no partitions', () => ({ partitions: [] }), 'partitions: expected a list of 1 to 4 partitions, got an empty list'],
@@ -362,6 +366,9 @@ t.test('configHash: SHA-256 of the canonical JSON, image paths by base name', as
       '{"number":"+15550199","ringtone":"melody","name":"home","image":"home.elf"}]}',
   );
   t.equal(configHash(parse(reordered)), expected, 'the order of keys in the file and explicit defaults do not count');
+  const withToken = parse({ ...reordered, managementToken: 'A-secret_token.~+/0123==' });
+  t.equal(withToken.managementToken, 'A-secret_token.~+/0123==', 'a token of token68 characters is taken');
+  t.equal(configHash(withToken), expected, 'the management token is a secret: never hashed');
 
   const changes: [string, (c: HypervisorConfig) => void][] = [
     ['name', (c) => (c.partitions[1]!.name = 'house')],

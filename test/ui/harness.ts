@@ -3,6 +3,7 @@
 // on 127.0.0.1 port 0, the page built once into a directory of its own, and WebSocket clients (the `ws`
 // package) that wait for messages without sleeping.
 import { mkdtempSync } from 'node:fs';
+import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import WebSocket from 'ws';
@@ -95,6 +96,25 @@ export async function serve(options: { session?: Partial<SessionOptions>; server
       machine.close();
     },
   };
+}
+
+export interface HttpResult {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: string;
+}
+
+/** One HTTP request to the served handset. */
+export function http(served: Served, path: string, options: { method?: string; headers?: Record<string, string>; body?: string } = {}): Promise<HttpResult> {
+  return new Promise((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port: served.server.port, path, method: options.method ?? 'GET', headers: options.headers }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') }));
+    });
+    req.on('error', reject);
+    req.end(options.body);
+  });
 }
 
 /** Host milliseconds a test waits for an answer from its own server before it fails (a bound, not a sleep). */

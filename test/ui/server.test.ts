@@ -6,29 +6,10 @@
 // moves only when the test moves it, so nothing here depends on the host's speed.
 import t from 'tap';
 import { once } from 'node:events';
-import { request } from 'node:http';
 import { connect, type Socket } from 'node:net';
 import { BUILTIN_RINGTONES } from '../../src/hypervisor/config.ts';
 import { MAX_MESSAGE_BYTES, type HelloMessage, type ServerMessage, type StatusMessage } from '../../src/ui/protocol.ts';
-import { Client, runUntil, serve, type Served } from './harness.ts';
-
-interface HttpResult {
-  status: number;
-  headers: Record<string, string | string[] | undefined>;
-  body: string;
-}
-
-function http(served: Served, path: string, options: { method?: string; headers?: Record<string, string>; body?: string } = {}): Promise<HttpResult> {
-  return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port: served.server.port, path, method: options.method ?? 'GET', headers: options.headers }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') }));
-    });
-    req.on('error', reject);
-    req.end(options.body);
-  });
-}
+import { Client, http, runUntil, serve, type HttpResult, type Served } from './harness.ts';
 
 function post(served: Served, message: unknown): Promise<HttpResult> {
   return http(served, '/api', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: typeof message === 'string' ? message : JSON.stringify(message) });
