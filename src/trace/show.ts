@@ -80,7 +80,8 @@ const ADDRESS_ARGS: Record<string, readonly number[]> = {
   store_read: [1],
   store_write: [1],
 };
-const VIRQ_NAMES = ['timer', 'console', 'foreground'];
+// Bit k of a vIRQ set (docs/hypercalls.md: VIRQ_TIMER, _CONSOLE, _FOREGROUND, _MODEM, _POLICY).
+const VIRQ_NAMES = ['timer', 'console', 'foreground', 'modem', 'policy'];
 const FAULT_NAMES: Record<string, string> = {
   undefined: 'undefined instruction',
   prefetchAbort: 'prefetch abort',

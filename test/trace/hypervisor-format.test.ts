@@ -124,6 +124,9 @@ t.test('each partition\'s records alone give its registers (random switches, man
 
 t.test('text and JSON lines of the hypervisor records', async (t) => {
   const asm = assemblyOf({ version: 3, ...HV_HEADER }, disassembler());
+  const virq = (bits: number) => recordText(ev(7, { kind: 'virq', guest: 'work', bits, via: 'upcall' }), asm).trim();
+  t.equal(virq(0x18), '107  * virq work modem|policy', 'every vIRQ of docs/hypercalls.md by name');
+  t.equal(virq(0x25), '107  * virq work timer|foreground|0x20', 'a bit without a name in hex');
   const lines = [...openTrace(writeTrace('show.trace', written, 'work')).records()].filter((r) => r.kind !== 'insn').map((r) => recordText(r, asm).trim());
   t.strictSame(lines, [
     '101  * hypercall work wait(0, 4194304, 0, 0) = 0',
