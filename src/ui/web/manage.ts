@@ -155,8 +155,10 @@ function showAudit(entries: AuditEntry[]): void {
   }
 }
 
+/** Virtual time: seconds with milliseconds, or milliseconds with microseconds below a second. */
 function seconds(cycles: number): string {
-  return `${(cycles / clockHz).toFixed(3)} s`;
+  const s = cycles / clockHz;
+  return s >= 1 ? `${s.toFixed(3)} s` : `${(s * 1000).toFixed(3)} ms`;
 }
 
 /** Runs a management call from a button or form; its result (or refusal) under the actions, then a refresh. */
