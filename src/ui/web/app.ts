@@ -184,6 +184,7 @@ function hello(m: HelloMessage): void {
   state.foreground = m.status.foreground;
   player.stopAll();
   player.setSpeed(m.status.speed);
+  player.setPaused(m.status.run !== 'running' && m.status.run !== 'waiting');
   for (const [guest, ringtone] of Object.entries(m.ringing)) ring(guest, ringtone);
   fillLineSelects(m);
   renderSnapshots();
@@ -192,8 +193,31 @@ function hello(m: HelloMessage): void {
 
 function ring(guest: string, ringtone: string | null): void {
   const steps = ringtone === null ? undefined : state.hello?.ringtones[ringtone];
-  if (steps === undefined) player.stop(guest);
-  else player.play(guest, steps);
+  if (steps === undefined || ringtone === null) player.stop(guest);
+  else player.play(guest, steps, ringtone);
+}
+
+/**
+ * The header's ringing indicator: who rings and with which ringtone, "sound off" while the page plays
+ * nothing; each entry carries the tone steps the player started (data-started, "HZ:MS ..."), its title
+ * lists them.
+ */
+function renderRinging(): void {
+  const box = $('ringing');
+  const voices = player.voiceViews;
+  box.hidden = voices.length === 0;
+  box.replaceChildren(
+    ...voices.map((v) => {
+      const el = document.createElement('span');
+      el.className = 'ring';
+      el.dataset.guest = v.guest;
+      el.dataset.ringtone = v.ringtone;
+      el.dataset.started = v.started.map((s) => `${s.hz}:${s.ms}`).join(' ');
+      el.textContent = `♪ ${v.guest} rings${v.ringtone === '' ? '' : ` (${v.ringtone})`}${player.enabled ? '' : ' · sound off'}`;
+      el.title = v.started.length === 0 ? 'nothing played yet' : `played: ${v.started.map((s) => (s.hz === 0 ? `silence ${s.ms} ms` : `${s.hz} Hz ${s.ms} ms`)).join(', ')}`;
+      return el;
+    }),
+  );
 }
 
 function addScreen(guest: string, text: string): void {
@@ -501,5 +525,6 @@ function form(id: string, submit: (fields: { get(name: string): string | undefin
   });
 }
 
+player.onChange = renderRinging;
 setUp();
 connect();

@@ -6,6 +6,10 @@
  * so the pattern follows the virtual clock; nothing plays while the handset is paused.
  *
  * Browsers start audio only after a user gesture: `enable()` is called from a click.
+ *
+ * What it plays can be seen (`voiceViews`, `onChange`): who rings, with which ringtone, and the tone steps it
+ * has started (scheduled into the audio context) since the ringing began, up to one round of the pattern;
+ * the page shows them as its "ringing" indicator (docs/web.md), which is also what the browser tests check.
  */
 import type { RingtoneStep } from '../protocol.ts';
 
@@ -15,8 +19,20 @@ const FADE_S = 0.001;
 const AHEAD_S = 0.6;
 const REFILL_MS = 150;
 
-interface Voice {
+/** A partition that rings, as the page shows it. */
+export interface VoiceView {
+  guest: string;
+  /** The ringtone's name ('' when not given). */
+  ringtone: string;
   steps: readonly RingtoneStep[];
+  /** The steps started into the audio context so far (`ms` as scheduled: ms / speed), at most one round. */
+  started: readonly RingtoneStep[];
+}
+
+interface Voice {
+  ringtone: string;
+  steps: readonly RingtoneStep[];
+  started: RingtoneStep[];
   step: number;
   /** When the next step starts (AudioContext time). */
   next: number;
@@ -30,6 +46,8 @@ export class RingtonePlayer {
   private timer: number | undefined;
   private speed = 1;
   private paused = false;
+  /** Called when a voice comes or goes, sound is turned on or off, or a voice started a step of its first round. */
+  onChange: (() => void) | undefined;
 
   get enabled(): boolean {
     return this.context !== undefined && this.context.state !== 'closed';
@@ -40,21 +58,24 @@ export class RingtonePlayer {
     this.context ??= new AudioContext();
     void this.context.resume();
     this.restartAll();
+    this.onChange?.();
   }
 
   disable(): void {
     for (const v of this.voices.values()) this.silence(v);
     void this.context?.close();
     this.context = undefined;
+    this.onChange?.();
   }
 
   /** A partition starts ringing (its ringtone from the first step). */
-  play(guest: string, steps: readonly RingtoneStep[]): void {
+  play(guest: string, steps: readonly RingtoneStep[], ringtone = ''): void {
     this.stop(guest);
     if (steps.length === 0) return;
-    const voice: Voice = { steps, step: 0, next: 0, tones: [] };
+    const voice: Voice = { ringtone, steps, started: [], step: 0, next: 0, tones: [] };
     this.voices.set(guest, voice);
     this.restartAll();
+    this.onChange?.();
   }
 
   stop(guest: string): void {
@@ -63,6 +84,7 @@ export class RingtonePlayer {
     this.silence(voice);
     this.voices.delete(guest);
     this.restartAll();
+    this.onChange?.();
   }
 
   stopAll(): void {
@@ -72,6 +94,11 @@ export class RingtonePlayer {
   /** Who rings now. */
   get ringing(): string[] {
     return [...this.voices.keys()];
+  }
+
+  /** Who rings, with what, and what has been started of it. */
+  get voiceViews(): VoiceView[] {
+    return [...this.voices].map(([guest, v]) => ({ guest, ringtone: v.ringtone, steps: v.steps, started: [...v.started] }));
   }
 
   setSpeed(speed: number): void {
@@ -107,16 +134,22 @@ export class RingtonePlayer {
     if (ctx === undefined || this.paused) return;
     const gain = LEVEL / Math.max(1, this.voices.size);
     const horizon = ctx.currentTime + AHEAD_S;
+    let grew = false;
     for (const v of this.voices.values()) {
       v.tones = v.tones.filter((t) => t.endsAt > ctx.currentTime);
       while (v.next < horizon) {
         const step = v.steps[v.step]!;
         const seconds = step.ms / 1000 / this.speed;
         if (step.hz > 0 && seconds > 2 * FADE_S) v.tones.push({ node: this.tone(ctx, step.hz, v.next, seconds, gain), endsAt: v.next + seconds });
+        if (v.started.length < v.steps.length) {
+          v.started.push({ hz: step.hz, ms: step.ms / this.speed });
+          grew = true;
+        }
         v.next += seconds;
         v.step = (v.step + 1) % v.steps.length;
       }
     }
+    if (grew) this.onChange?.();
   }
 
   private tone(ctx: AudioContext, hz: number, at: number, seconds: number, level: number): OscillatorNode {
