@@ -21,8 +21,8 @@ export const UC_PROT_ALL = 7;
 
 /** uc_ctl request code UC_CTL_WRITE(UC_CTL_CPU_MODEL, 1). */
 export const UC_CTL_CPU_MODEL_WRITE = 0x44000007;
-/** uc_ctl request code UC_CTL_WRITE(UC_CTL_TB_FLUSH, 0): drop every translated block. */
-export const UC_CTL_TB_FLUSH_WRITE = 0x4000000a;
+/** uc_ctl request code UC_CTL_WRITE(UC_CTL_TB_REMOVE_CACHE, 2): drop the blocks translated from [begin, end). */
+export const UC_CTL_TB_REMOVE_CACHE_WRITE = 0x48000009;
 
 export const UC_CPU_ARM_926 = 0;
 export const UC_CPU_ARM_1136 = 4;
