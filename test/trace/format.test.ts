@@ -1,6 +1,7 @@
 // The binary trace format: records come back exactly as written, across many chunks; records(from)
 // reads only the chunks it needs; every kind of bad file is one TraceFileError line naming the file.
 import t from 'tap';
+import koffi from 'koffi';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -206,11 +207,13 @@ t.test('the first write failure is thrown by every later call, never a different
   const fd = openSync(join(dir, 'failing.trace'), 'w');
   const writer = new TraceWriter(fd, HEADER, { chunkInstructions: 4 });
   // The header is written; now the descriptor number is given to a file opened for reading only, so every
-  // later write fails with EBADF. (Only closing it would let another open file of this process take the
-  // number, and the writer would write into that.)
+  // later write fails with EBADF. dup2 does that in one step: closing it and opening the file would let a
+  // thread of this process (a worker, libuv's pool) take the number in between.
   writeFileSync(join(dir, 'read-only'), '');
-  closeSync(fd);
-  t.equal(openSync(join(dir, 'read-only'), 'r'), fd, 'the read-only file has the writer\'s descriptor number');
+  const readOnly = openSync(join(dir, 'read-only'), 'r');
+  const dup2 = koffi.load('libc.so.6').func('int dup2(int oldfd, int newfd)') as (from: number, to: number) => number;
+  t.equal(dup2(readOnly, fd), fd, 'the writer\'s descriptor number is now the read-only file\'s');
+  closeSync(readOnly);
   const insns = instructionsOf(stream);
   let failure: unknown;
   try {
