@@ -14,6 +14,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ManagementError, type AuditEntry, type ManagementPolicy, type ManagementStatus } from '../hypervisor/management.ts';
+import { readBody } from './request-body.ts';
 import type { HandsetSession } from './session.ts';
 
 /** The largest request body (a policy with the largest allow-list fits easily). */
@@ -86,7 +87,7 @@ export class ManageApi {
       return;
     }
     if (method === 'GET') respond(req, res, () => run({}, query));
-    else readBody(req, res, (body) => respond(req, res, () => run(body, query)));
+    else readJsonObject(req, res, (body) => respond(req, res, () => run(body, query)));
   }
 
   private authorized(header: string | undefined): boolean {
@@ -131,44 +132,32 @@ function digest(text: string): Buffer {
 }
 
 /** The body of a POST: JSON, an object (an empty body is `{}`), at most MAX_MANAGE_BODY_BYTES. */
-function readBody(req: IncomingMessage, res: ServerResponse, then: (body: Record<string, unknown>) => void): void {
+function readJsonObject(req: IncomingMessage, res: ServerResponse, then: (body: Record<string, unknown>) => void): void {
   const type = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
   const length = Number(req.headers['content-length'] ?? '0');
   if (type !== 'application/json' && !(type === '' && length === 0 && req.headers['transfer-encoding'] === undefined)) {
     fail(req, res, 415, 'unsupported-type', 'a management call takes Content-Type: application/json');
     return;
   }
-  const chunks: Buffer[] = [];
-  let size = 0;
-  let tooBig = false;
-  req.on('data', (chunk: Buffer) => {
-    if (tooBig) return;
-    size += chunk.length;
-    if (size > MAX_MANAGE_BODY_BYTES) {
-      tooBig = true;
-      fail(req, res, 413, 'too-big', `a management request is at most ${MAX_MANAGE_BODY_BYTES} bytes`);
-      return;
-    }
-    chunks.push(chunk);
-  });
-  req.on('end', () => {
-    if (tooBig) return;
-    const text = Buffer.concat(chunks).toString('utf8');
-    let body: unknown = {};
-    if (text.trim() !== '') {
-      try {
-        body = JSON.parse(text);
-      } catch {
-        fail(req, res, 400, 'bad-json', 'the body is not JSON');
-        return;
+  readBody(
+    req,
+    MAX_MANAGE_BODY_BYTES,
+    () => fail(req, res, 413, 'too-big', `a management request is at most ${MAX_MANAGE_BODY_BYTES} bytes`),
+    (bytes) => {
+      const text = bytes.toString('utf8');
+      let body: unknown = {};
+      if (text.trim() !== '') {
+        try {
+          body = JSON.parse(text);
+        } catch {
+          fail(req, res, 400, 'bad-json', 'the body is not JSON');
+          return;
+        }
       }
-    }
-    if (typeof body !== 'object' || body === null || Array.isArray(body)) {
-      fail(req, res, 400, 'bad-request', 'the body must be a JSON object');
-      return;
-    }
-    then(body as Record<string, unknown>);
-  });
+      if (typeof body !== 'object' || body === null || Array.isArray(body)) fail(req, res, 400, 'bad-request', 'the body must be a JSON object');
+      else then(body as Record<string, unknown>);
+    },
+  );
 }
 
 /** The answer of `run`: 200, or 400 for a BadRequest, 409 for what management refuses. */

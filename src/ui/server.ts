@@ -25,6 +25,7 @@ import type { Duplex } from 'node:stream';
 import { WebSocket, WebSocketServer, type RawData } from 'ws';
 import { MAX_FRAME_BYTES, MAX_MESSAGE_BYTES, type ErrorCode, type ServerMessage } from './protocol.ts';
 import { ManageApi } from './manage-api.ts';
+import { readBody } from './request-body.ts';
 import { hostClock, type HandsetSession, type HostClock } from './session.ts';
 
 export interface ServerOptions {
@@ -240,24 +241,15 @@ export class HandsetServer {
       req.resume();
       return;
     }
-    const chunks: Buffer[] = [];
-    let size = 0;
-    let tooBig = false;
-    req.on('data', (chunk: Buffer) => {
-      if (tooBig) return;
-      size += chunk.length;
-      if (size > MAX_MESSAGE_BYTES) {
-        tooBig = true;
+    readBody(
+      req,
+      MAX_MESSAGE_BYTES,
+      () => {
         res.setHeader('Connection', 'close');
         json(res, 413, { type: 'error', error: 'too-big', message: `a message is at most ${MAX_MESSAGE_BYTES} bytes` });
-        return;
-      }
-      chunks.push(chunk);
-    });
-    req.on('end', () => {
-      if (tooBig) return;
-      this.session.receive(Buffer.concat(chunks).toString('utf8'), (reply) => json(res, reply.type === 'error' ? httpStatus(reply.error) : 200, reply));
-    });
+      },
+      (body) => this.session.receive(body.toString('utf8'), (reply) => json(res, reply.type === 'error' ? httpStatus(reply.error) : 200, reply)),
+    );
   }
 
   // ---- WebSocket ----
