@@ -269,3 +269,21 @@ t.test('bad requests get an error and change nothing', async (t) => {
   t.same({ ...after, cycle: 0, cycles: 0, share: 0 }, { ...before, cycle: 0, cycles: 0, share: 0 }, 'nothing changed');
   t.match((await audit(served)).map((e) => [e.action, e.refused]), Array(6).fill(['setPolicy', true]), 'the policies management refused are logged as refused');
 });
+
+t.test('looking changes nothing; a reboot brings back a handset whose phones all ended', async (t) => {
+  const { served, c } = await managed(t);
+  await c.request({ type: 'type', guest: 'home', text: 'exit 3\n' });
+  await c.request({ type: 'type', guest: 'work', text: 'exit 4\n' });
+  await runUntil(served, c, () => served.session.runState() === 'ended');
+  t.match(await status(served), { state: 'exited', others: [{ name: 'home', running: false }] });
+  const seen = c.messages.length;
+  for (const call of ['status', 'policy', 'audit', 'status']) t.equal((await api(served, 'GET', call)).status, 200);
+  await c.sync();
+  t.same(c.messages.slice(seen).map((m) => m.type), ['status'], 'only the reply to sync: polling the console sends the handset nothing');
+  t.equal(served.session.runState(), 'ended', 'and wakes nothing');
+
+  const rebooted = await api(served, 'POST', 'reboot');
+  t.match(JSON.parse(rebooted.body), { ok: true, status: { state: 'running', boots: 2, others: [{ name: 'home', running: false }] } });
+  await runUntil(served, c, () => (c.screen('work').match(/work> /g) ?? []).length >= 2);
+  t.equal(served.session.runState(), 'running', 'the handset runs again, work alone');
+});
