@@ -195,6 +195,15 @@ function policyFromForm(): { apps: string[] | null; sms: boolean; pin?: string |
   return policy;
 }
 
+/** A `#token=` value as typed (a malformed %-escape: as it is; the server then refuses it). */
+function decodeFragment(text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return text;
+  }
+}
+
 function main(): void {
   $('signin').addEventListener('submit', (e) => {
     e.preventDefault();
@@ -218,7 +227,7 @@ function main(): void {
   // A token in the fragment (the address serve prints) signs in and leaves the address bar.
   const fromFragment = /(?:^#|&)token=([^&]+)/.exec(location.hash)?.[1];
   if (fromFragment !== undefined) history.replaceState(null, '', location.pathname + location.search);
-  const saved = fromFragment !== undefined ? decodeURIComponent(fromFragment) : sessionStorage.getItem(TOKEN_KEY);
+  const saved = fromFragment !== undefined ? decodeFragment(fromFragment) : sessionStorage.getItem(TOKEN_KEY);
   if (saved !== null && saved !== '') void signIn(saved);
   else signedIn(false);
 }
