@@ -368,6 +368,28 @@ t.test('restoring into the same machine after it ran on (and after it exited) gi
   }
 });
 
+/** Assembles one of the programs below into WORK/NAME.elf, linked at 0x8000. */
+function buildProgram(name: string, source: string): string {
+  const src = join(work, `${name}.S`);
+  const elf = join(work, `${name}.elf`);
+  writeFileSync(src, source);
+  execFileSync('arm-none-eabi-gcc', ['-march=armv5te', '-nostdlib', '-Wl,-Ttext=0x8000', '-Wl,--build-id=none', '-o', elf, src]);
+  return elf;
+}
+
+// The programs' last lines: a newline, exit (semihosting SYS_EXIT), and putc (r4 to UART0).
+const PRINT_NEWLINE_AND_EXIT = `    mov     r4, #'\\n'
+    bl      putc
+    mov     r0, #0x18
+    ldr     r1, =0x20026
+    svc     0x123456
+`;
+const PUTC = `putc:
+    ldr     r1, =0x10009000
+    strb    r4, [r1]
+    bx      lr
+`;
+
 // Turns the MMU on: identity sections for 0 to 511 MiB but VA 0x80000000 -> PA 0x100000 (its entry at r6).
 const MMU_ON = `    ldr     r0, =0x4000             @ page table: identity sections 0..511 MiB
     add     r6, r0, #0x2000
@@ -418,24 +440,7 @@ ${MMU_ON}    ldr     r3, =0x80000000
     mcr     p15, 0, r1, c8, c7, 0
     ldr     r4, [r3]
     bl      putc
-    mov     r4, #'\\n'
-    bl      putc
-    mov     r0, #0x18
-    ldr     r1, =0x20026
-    svc     0x123456
-putc:
-    ldr     r1, =0x10009000
-    strb    r4, [r1]
-    bx      lr
-`;
-
-function buildTlbProgram(): string {
-  const src = join(work, 'tlb.S');
-  const elf = join(work, 'tlb.elf');
-  writeFileSync(src, TLB_PROGRAM);
-  execFileSync('arm-none-eabi-gcc', ['-march=armv5te', '-nostdlib', '-Wl,-Ttext=0x8000', '-Wl,--build-id=none', '-o', elf, src]);
-  return elf;
-}
+${PRINT_NEWLINE_AND_EXIT}${PUTC}`;
 
 // With the MMU on (VA 0x80000000 -> PA 0x100000), copies a routine that prints 'X' to VA 0x80000000,
 // pauses, calls it, overwrites it with one that prints 'Y' (the engine sees that store and translates
@@ -464,34 +469,17 @@ ${MMU_ON}    ldr     r3, =0x80000000
     mcr     p15, 0, r1, c7, c5, 0
     blx     r3
     bl      putc
-    mov     r4, #'\\n'
-    bl      putc
-    mov     r0, #0x18
-    ldr     r1, =0x20026
-    svc     0x123456
-print_x:
+${PRINT_NEWLINE_AND_EXIT}print_x:
     mov     r4, #'X'
     bx      lr
 print_y:
     mov     r4, #'Y'
     bx      lr
-putc:
-    ldr     r1, =0x10009000
-    strb    r4, [r1]
-    bx      lr
-`;
-
-function buildCodeProgram(): string {
-  const src = join(work, 'code.S');
-  const elf = join(work, 'code.elf');
-  writeFileSync(src, CODE_PROGRAM);
-  execFileSync('arm-none-eabi-gcc', ['-march=armv5te', '-nostdlib', '-Wl,-Ttext=0x8000', '-Wl,--build-id=none', '-o', elf, src]);
-  return elf;
-}
+${PUTC}`;
 
 for (const cpu of ['arm926', 'arm1176'] as const) {
   t.test(`${cpu}: an in-place restore drops the code the machine translated after the snapshot (MMU on)`, async (t) => {
-    const spec: Spec = { image: buildCodeProgram(), cpu, timing: 'fast' };
+    const spec: Spec = { image: buildProgram('code', CODE_PROGRAM), cpu, timing: 'fast' };
     const s = new Session(spec).load();
     s.run({ maxInsns: 15_000 });
     t.equal(s.stdout, '', 'stopped in the pause, before the routine ran');
@@ -506,7 +494,7 @@ for (const cpu of ['arm926', 'arm1176'] as const) {
 
 for (const cpu of ['arm926', 'arm1176'] as const) {
   t.test(`${cpu}: an in-place restore drops the translations the machine cached after the snapshot (TLB)`, async (t) => {
-    const spec: Spec = { image: buildTlbProgram(), cpu, timing: 'fast' };
+    const spec: Spec = { image: buildProgram('tlb', TLB_PROGRAM), cpu, timing: 'fast' };
     const full = new Session(spec).load();
     t.equal(full.run().stdout, 'AAB\n', 'the program reads A, A, then B');
     const s = new Session(spec).load();
