@@ -28,6 +28,7 @@ import {
   parseLogClasses,
   parseRamSize,
   traceOptions,
+  HANDSET_OPTIONS,
   TRACE_OPTIONS,
   UsageError,
 } from './options.ts';
@@ -361,14 +362,9 @@ export async function main(argv: string[]): Promise<number> {
     'Run the two-phone handset: the hypervisor with the work and home guests (or the partitions of --config)',
     (y) =>
       y
-        .option('config', { type: 'string', describe: 'partition config file (docs/config.md) [default: work and home from guests/]' })
+        .options(HANDSET_OPTIONS)
         .option('script', { type: 'string', describe: 'play a scenario file (docs/scenarios.md); exit 0 when every step passed, 1 naming the step that failed' })
         .option('max-cycles', { type: 'string', describe: 'stop after N cycles of virtual time (exit 124)' })
-        .option('timing', { type: 'string', choices: ['fast', 'cycle'], describe: 'fast: 1 cycle per instruction; cycle: per-core cost tables [default: fast]' })
-        .option('cpu', { type: 'string', choices: CPU_MODEL_NAMES, describe: 'CPU core model [default: arm926]' })
-        .option('ram', { type: 'string', describe: 'RAM size: 128M, 192M or 256M [default: 128M]' })
-        .option('clock', { type: 'string', describe: 'core clock in MHz [default per CPU]' })
-        .option('state', { type: 'string', describe: 'keep each partition\'s store in DIR/NAME.store (created if missing) [default: in memory]' })
         .option('stats', { type: 'boolean', default: false, describe: 'print per-guest cycles, share, hypercalls, vIRQs and faults on stderr at the end' })
         .option('audio-out', { type: 'string', describe: 'render the ringtones played, on the virtual clock, into a WAV file (mono, 16-bit, 8000 Hz)' })
         .option('modem-port', MODEM_PORT_OPTION)
@@ -386,15 +382,10 @@ export async function main(argv: string[]): Promise<number> {
     'Run the two-phone handset paced to host time and serve it: a web page and a JSON protocol over WebSocket and HTTP (docs/web.md)',
     (y) =>
       y
-        .option('config', { type: 'string', describe: 'partition config file (docs/config.md) [default: work and home from guests/]' })
+        .options(HANDSET_OPTIONS)
         .option('host', { type: 'string', describe: 'the address to listen on [default: 127.0.0.1]' })
         .option('port', { type: 'string', describe: 'the port to listen on, 0 for any free one [default: 8080]' })
         .option('speed', { type: 'string', describe: 'virtual seconds per host second, 0.01 to 1000 [default: 1]' })
-        .option('state', { type: 'string', describe: 'keep each partition\'s store in DIR/NAME.store (created if missing) [default: in memory]' })
-        .option('timing', { type: 'string', choices: ['fast', 'cycle'], describe: 'fast: 1 cycle per instruction; cycle: per-core cost tables [default: fast]' })
-        .option('cpu', { type: 'string', choices: CPU_MODEL_NAMES, describe: 'CPU core model [default: arm926]' })
-        .option('ram', { type: 'string', describe: 'RAM size: 128M, 192M or 256M [default: 128M]' })
-        .option('clock', { type: 'string', describe: 'core clock in MHz [default per CPU]' })
         .example('$0 serve', 'open http://127.0.0.1:8080/ in a browser')
         .example('$0 serve --port 0 --speed 2', 'any free port, virtual time twice as fast as the host\'s'),
     async (args) => {

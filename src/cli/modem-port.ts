@@ -29,7 +29,7 @@ import type { ExternalModemOptions, ModemPort } from '../machine/modem-link.ts';
 import { readableNow, waitReadableAmong } from './host-wait.ts';
 import { UsageError } from './options.ts';
 import type { Pacer } from './run-loop.ts';
-import { stderr, stdout } from './stdio.ts';
+import { hostErrorReason, stderr, stdout } from './stdio.ts';
 
 /** The `--modem-port` option of `boot` and `run` (yargs). */
 export const MODEM_PORT_OPTION = {
@@ -85,16 +85,6 @@ export const PACE_AHEAD_S = 0.01;
 /** The text of an errno value ("no such file or directory"). */
 function errnoText(errno: number): string {
   return getSystemErrorMap().get(-errno)?.[1] ?? `error ${errno}`;
-}
-
-/** The text of a Node error's errno. */
-function reason(error: unknown): string {
-  const e = error as NodeJS.ErrnoException;
-  if (typeof e.errno === 'number') {
-    const known = getSystemErrorMap().get(e.errno);
-    if (known !== undefined) return known[1];
-  }
-  return e.code ?? String(e.message);
 }
 
 // struct termios (glibc, Linux): c_iflag 0, c_oflag 4, c_cflag 8, c_lflag 12, c_line 16, c_cc[32] 17, speeds 52, 56.
@@ -214,7 +204,7 @@ export class HostModemPort implements ModemPort {
       const code = (error as NodeJS.ErrnoException).code;
       if (code === 'EAGAIN' || code === 'EINTR') return false;
       // A pseudo-terminal's master reads EIO once the last holder of its slave side has closed it.
-      this.lose(code === 'EIO' && this.pty ? 'closed (the other side hung up)' : `failed (cannot read it: ${reason(error)})`);
+      this.lose(code === 'EIO' && this.pty ? 'closed (the other side hung up)' : `failed (cannot read it: ${hostErrorReason(error)})`);
       return false;
     }
     if (n === 0) {
@@ -236,7 +226,7 @@ export class HostModemPort implements ModemPort {
         const code = (error as NodeJS.ErrnoException).code;
         if (code === 'EINTR') continue;
         if (code === 'EAGAIN') return; // the other side does not read: later
-        this.lose(code === 'EPIPE' || code === 'ECONNRESET' || (code === 'EIO' && this.pty) ? 'closed (the other side hung up)' : `failed (cannot write to it: ${reason(error)})`);
+        this.lose(code === 'EPIPE' || code === 'ECONNRESET' || (code === 'EIO' && this.pty) ? 'closed (the other side hung up)' : `failed (cannot write to it: ${hostErrorReason(error)})`);
         return;
       }
       this.outbox.copyWithin(0, n, this.outLength);
@@ -301,7 +291,7 @@ function openPath(path: string): HostModemPort {
     else if (!s.isCharacterDevice()) fail(`not a serial device, FIFO or socket (${s.isFile() ? 'a regular file' : 'a block device'})`);
   } catch (error) {
     if (error instanceof UsageError) throw error;
-    fail(reason(error));
+    fail(hostErrorReason(error));
   }
   let fd: number;
   if (kind === 'socket') fd = connectSocket(path, fail);
@@ -310,7 +300,7 @@ function openPath(path: string): HostModemPort {
       // O_RDWR: a FIFO opened for both never blocks the open, and never reads end of file.
       fd = openSync(path, constants.O_RDWR | constants.O_NOCTTY | constants.O_NONBLOCK);
     } catch (error) {
-      return fail(`cannot open it: ${reason(error)}`);
+      return fail(`cannot open it: ${hostErrorReason(error)}`);
     }
   }
   if (isatty(fd)) {

@@ -1,5 +1,6 @@
 /** Parsing and validation of CLI option values: every bad value is a UsageError with one line. */
 import { RAM_SIZES_MIB } from '../soc/board.ts';
+import { CPU_MODEL_NAMES } from '../machine/machine.ts';
 
 export class UsageError extends Error {}
 
@@ -126,6 +127,16 @@ export function parseTraceWindow(fromText: string | undefined, toText: string | 
 }
 
 /** The trace options of `boot` and `run` (yargs), and what they give the recorder (traceOptions). */
+/** The two-phone handset's options, shared by `run` and `serve`. */
+export const HANDSET_OPTIONS = {
+  config: { type: 'string', describe: 'partition config file (docs/config.md) [default: work and home from guests/]' },
+  state: { type: 'string', describe: "keep each partition's store in DIR/NAME.store (created if missing) [default: in memory]" },
+  timing: { type: 'string', choices: ['fast', 'cycle'], describe: 'fast: 1 cycle per instruction; cycle: per-core cost tables [default: fast]' },
+  cpu: { type: 'string', choices: CPU_MODEL_NAMES, describe: 'CPU core model [default: arm926]' },
+  ram: { type: 'string', describe: 'RAM size: 128M, 192M or 256M [default: 128M]' },
+  clock: { type: 'string', describe: 'core clock in MHz [default per CPU]' },
+} as const;
+
 export const TRACE_OPTIONS = {
   trace: { type: 'string', describe: 'record an instruction trace to FILE (docs/trace-format.md)' },
   'trace-mem': { type: 'boolean', default: false, describe: 'with --trace: also record data memory accesses' },

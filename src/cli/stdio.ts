@@ -50,8 +50,8 @@ export interface ConsoleHooks {
   interrupted(): void;
 }
 
-/** "no space left on device" for an ENOSPC error. */
-function reason(error: unknown): string {
+/** The text of a Node I/O error: "no space left on device" for an ENOSPC error. */
+export function hostErrorReason(error: unknown): string {
   const e = error as NodeJS.ErrnoException;
   if (typeof e.errno === 'number') {
     const known = getSystemErrorMap().get(e.errno);
@@ -177,7 +177,7 @@ export class Output {
         this.failure =
           code === 'EPIPE' || code === 'ECONNRESET'
             ? new OutputClosed(this.name)
-            : new HostIoError(`cannot write to ${this.name}: ${reason(error)}`);
+            : new HostIoError(`cannot write to ${this.name}: ${hostErrorReason(error)}`);
         this.discard();
         if (this.hooks === undefined) throw this.failure;
         this.hooks.failed();
@@ -318,7 +318,7 @@ class BatchInput extends HostInputBase {
         const code = (error as NodeJS.ErrnoException).code;
         if (code === 'EAGAIN' || code === 'EINTR') continue; // nothing yet: the producer is slower than us
         if (code === 'EBADF') break; // stdin closed (<&-): no input
-        this.fail(`cannot read stdin: ${reason(error)}`);
+        this.fail(`cannot read stdin: ${hostErrorReason(error)}`);
         return false;
       }
       if (n === 0) break;
