@@ -102,9 +102,8 @@ export class ManageApi {
   }
 
   private status(): ConsoleStatus {
-    const cycle = this.session.status().cycle;
     const status = this.management.status();
-    return { cycle, clockHz: this.session.clockHz, ...status, policy: consolePolicy(status.policy) };
+    return { cycle: this.session.cycle, clockHz: this.session.clockHz, ...status, policy: consolePolicy(status.policy) };
   }
 
   /** The audit log, oldest first; `?after=SEQ`: only the entries after that one. */

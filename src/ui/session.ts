@@ -206,6 +206,11 @@ export class HandsetSession {
     this.afterChange();
   }
 
+  /** The virtual cycle the machine stopped at (where the next input applies). */
+  get cycle(): number {
+    return this.machine.cycles;
+  }
+
   /** The management service of the managed partition, or undefined when the handset manages none. */
   get management(): ManagementApi | undefined {
     return this.hypervisor.management;

@@ -213,7 +213,7 @@ function renderRinging(): void {
       el.dataset.guest = v.guest;
       el.dataset.ringtone = v.ringtone;
       el.dataset.started = v.started.map((s) => `${s.hz}:${s.ms}`).join(' ');
-      el.textContent = `♪ ${v.guest} rings${v.ringtone === '' ? '' : ` (${v.ringtone})`}${player.enabled ? '' : ' · sound off'}`;
+      el.textContent = `♪ ${v.guest} rings (${v.ringtone})${player.enabled ? '' : ' · sound off'}`;
       el.title = v.started.length === 0 ? 'nothing played yet' : `played: ${v.started.map((s) => (s.hz === 0 ? `silence ${s.ms} ms` : `${s.hz} Hz ${s.ms} ms`)).join(', ')}`;
       return el;
     }),

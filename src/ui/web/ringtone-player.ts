@@ -22,9 +22,8 @@ const REFILL_MS = 150;
 /** A partition that rings, as the page shows it. */
 export interface VoiceView {
   guest: string;
-  /** The ringtone's name ('' when not given). */
+  /** The ringtone's name. */
   ringtone: string;
-  steps: readonly RingtoneStep[];
   /** The steps started into the audio context so far (`ms` as scheduled: ms / speed), at most one round. */
   started: readonly RingtoneStep[];
 }
@@ -69,7 +68,7 @@ export class RingtonePlayer {
   }
 
   /** A partition starts ringing (its ringtone from the first step). */
-  play(guest: string, steps: readonly RingtoneStep[], ringtone = ''): void {
+  play(guest: string, steps: readonly RingtoneStep[], ringtone: string): void {
     this.stop(guest);
     if (steps.length === 0) return;
     const voice: Voice = { ringtone, steps, started: [], step: 0, next: 0, tones: [] };
@@ -98,7 +97,7 @@ export class RingtonePlayer {
 
   /** Who rings, with what, and what has been started of it. */
   get voiceViews(): VoiceView[] {
-    return [...this.voices].map(([guest, v]) => ({ guest, ringtone: v.ringtone, steps: v.steps, started: [...v.started] }));
+    return [...this.voices].map(([guest, v]) => ({ guest, ringtone: v.ringtone, started: [...v.started] }));
   }
 
   setSpeed(speed: number): void {
