@@ -14,7 +14,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ManagementError, type AuditEntry, type ManagementApi, type ManagementPolicy, type ManagementStatus } from '../hypervisor/management.ts';
-import { readBody } from './request-body.ts';
+import { readBody, sendJson } from './http.ts';
 import type { HandsetSession } from './session.ts';
 
 /** The largest request body (a policy with the largest allow-list fits easily). */
@@ -175,7 +175,7 @@ function respond(req: IncomingMessage, res: ServerResponse, run: () => unknown):
     else throw e;
     return;
   }
-  answer(res, 200, value);
+  sendJson(res, 200, value);
 }
 
 function fail(req: IncomingMessage, res: ServerResponse, status: number, error: ManageErrorCode, message: string): void {
@@ -184,12 +184,6 @@ function fail(req: IncomingMessage, res: ServerResponse, status: number, error: 
     res.setHeader('Connection', 'close');
     req.resume();
   }
-  answer(res, status, { error, message });
+  sendJson(res, status, { error, message });
 }
 
-function answer(res: ServerResponse, status: number, value: unknown): void {
-  if (res.headersSent) return;
-  const body = JSON.stringify(value);
-  res.writeHead(status, { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': Buffer.byteLength(body), 'Cache-Control': 'no-store', 'X-Content-Type-Options': 'nosniff' });
-  res.end(body);
-}

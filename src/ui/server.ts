@@ -25,7 +25,7 @@ import type { Duplex } from 'node:stream';
 import { WebSocket, WebSocketServer, type RawData } from 'ws';
 import { MAX_FRAME_BYTES, MAX_MESSAGE_BYTES, type ErrorCode, type ServerMessage } from './protocol.ts';
 import { ManageApi } from './manage-api.ts';
-import { readBody } from './request-body.ts';
+import { readBody, sendJson } from './http.ts';
 import { hostClock, type HandsetSession, type HostClock } from './session.ts';
 
 export interface ServerOptions {
@@ -72,20 +72,19 @@ interface StaticFile {
   body: Buffer;
 }
 
-const STATIC_FILES: Record<string, { file: string; type: string; optional?: boolean }> = {
+/** `console`: the management console's, served only when there is a console (a token). */
+const STATIC_FILES: Record<string, { file: string; type: string; optional?: boolean; console?: boolean }> = {
   '/': { file: 'index.html', type: 'text/html; charset=utf-8' },
   '/app.js': { file: 'app.js', type: 'text/javascript; charset=utf-8' },
   '/app.css': { file: 'app.css', type: 'text/css; charset=utf-8' },
   '/app.js.map': { file: 'app.js.map', type: 'application/json; charset=utf-8', optional: true },
   '/app.css.map': { file: 'app.css.map', type: 'application/json; charset=utf-8', optional: true },
-  '/manage': { file: 'manage.html', type: 'text/html; charset=utf-8' },
-  '/manage.js': { file: 'manage.js', type: 'text/javascript; charset=utf-8' },
-  '/manage.css': { file: 'manage.css', type: 'text/css; charset=utf-8' },
-  '/manage.js.map': { file: 'manage.js.map', type: 'application/json; charset=utf-8', optional: true },
-  '/manage.css.map': { file: 'manage.css.map', type: 'application/json; charset=utf-8', optional: true },
+  '/manage': { file: 'manage.html', type: 'text/html; charset=utf-8', console: true },
+  '/manage.js': { file: 'manage.js', type: 'text/javascript; charset=utf-8', console: true },
+  '/manage.css': { file: 'manage.css', type: 'text/css; charset=utf-8', console: true },
+  '/manage.js.map': { file: 'manage.js.map', type: 'application/json; charset=utf-8', optional: true, console: true },
+  '/manage.css.map': { file: 'manage.css.map', type: 'application/json; charset=utf-8', optional: true, console: true },
 };
-/** The console's files: served only when there is a console (a token). */
-const CONSOLE_FILES = new Set(['/manage', '/manage.js', '/manage.css', '/manage.js.map', '/manage.css.map']);
 const MANAGE_API = '/manage/api/';
 
 const PAGE_HEADERS = {
@@ -129,7 +128,7 @@ export class HandsetServer {
     this.loopbackOnly = isLoopback(this.host);
     this.manageApi = options.manageToken === undefined ? undefined : new ManageApi(this.session, options.manageToken);
     for (const [path, f] of Object.entries(STATIC_FILES)) {
-      if (this.manageApi === undefined && CONSOLE_FILES.has(path)) continue;
+      if (f.console && this.manageApi === undefined) continue;
       const file = join(options.webDir, f.file);
       if (!existsSync(file)) {
         if (f.optional) continue;
@@ -227,8 +226,8 @@ export class HandsetServer {
       res.end(req.method === 'HEAD' ? undefined : file.body);
       return;
     }
-    if (path === '/api/hello') json(res, 200, this.session.hello());
-    else if (path === '/api/status') json(res, 200, this.session.status());
+    if (path === '/api/hello') sendJson(res, 200, this.session.hello());
+    else if (path === '/api/status') sendJson(res, 200, this.session.status());
     else this.post(req, res);
   }
 
@@ -237,7 +236,7 @@ export class HandsetServer {
     const contentType = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
     if (contentType !== 'application/json') {
       res.setHeader('Connection', 'close');
-      json(res, 415, { type: 'error', error: 'bad-message', message: 'POST /api takes Content-Type: application/json' });
+      sendJson(res, 415, { type: 'error', error: 'bad-message', message: 'POST /api takes Content-Type: application/json' });
       req.resume();
       return;
     }
@@ -246,9 +245,9 @@ export class HandsetServer {
       MAX_MESSAGE_BYTES,
       () => {
         res.setHeader('Connection', 'close');
-        json(res, 413, { type: 'error', error: 'too-big', message: `a message is at most ${MAX_MESSAGE_BYTES} bytes` });
+        sendJson(res, 413, { type: 'error', error: 'too-big', message: `a message is at most ${MAX_MESSAGE_BYTES} bytes` });
       },
-      (body) => this.session.receive(body.toString('utf8'), (reply) => json(res, reply.type === 'error' ? httpStatus(reply.error) : 200, reply)),
+      (body) => this.session.receive(body.toString('utf8'), (reply) => sendJson(res, reply.type === 'error' ? httpStatus(reply.error) : 200, reply)),
     );
   }
 
@@ -350,11 +349,6 @@ function plain(res: ServerResponse, status: number, text: string): void {
   res.end(text);
 }
 
-function json(res: ServerResponse, status: number, value: unknown): void {
-  const body = JSON.stringify(value);
-  res.writeHead(status, { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': Buffer.byteLength(body), 'Cache-Control': 'no-store', 'X-Content-Type-Options': 'nosniff' });
-  res.end(body);
-}
 
 /** The host name of a Host header (without the port; an IPv6 address without brackets). */
 function hostName(host: string): string | undefined {
